@@ -49,7 +49,7 @@ _BASE = f"/repos/{REPO_NAME}"
 ENDPOINTS = {
     _BASE: "GET repo",
     f"{_BASE}/issues": "GET issues (list)",
-    f"{_BASE}/pulls": "GET pulls (list)",
+    f"{_BASE}/pulls": "GET pulls (list: only where the issues list lacks merged_at)",
     f"{_BASE}/issues/comments": "GET issues/comments (repo-wide list)",
 }
 
@@ -76,6 +76,8 @@ def endpoint(path: str) -> str:
         return ENDPOINTS[path]
     if path.startswith(f"{_BASE}/issues/") and path.endswith("/comments"):
         return "GET issues/N/comments (per issue)"
+    if path.startswith(f"{_BASE}/pulls/"):
+        return "GET pulls/N (base of a fast-forwarded PR)"
     return f"GET {path} (per object)"
 
 
@@ -126,9 +128,9 @@ def swe_bench_cost(scanned: int, kept: int) -> int:
     return SWE_BENCH_PER_PR * scanned + SWE_BENCH_PER_CANDIDATE * kept
 
 
-def list_floor(pulls: int, items: int) -> int:
-    """Requests for the repository and the issues and pulls lists alone, at 100 per page."""
-    return 1 + math.ceil(items / 100) + math.ceil(pulls / 100)
+def list_floor(items: int) -> int:
+    """Requests for the repository and the issues list (PRs included) alone, at 100 per page."""
+    return 1 + math.ceil(items / 100)
 
 
 def per_issue_cost(world: World, truth: SyntheticTruth) -> int:
@@ -164,7 +166,8 @@ def print_run(title: str, run: Run, world: World, extra: list[tuple[str, str]]) 
         ("  answered 200 / 304", f"{run.by_status[200]} / {run.by_status[304]}"),
         *((f"  {name}", str(count)) for name, count in sorted(run.by_endpoint.items())),
         ("requests per PR scanned", f"{run.per_pr:.4f}"),
-        ("  floor: repo + issues/pulls list pages", f"{list_floor(pulls, pulls + issues)}"),
+        ("  floor: repo + issues list pages", f"{list_floor(pulls + issues)}"),
+        ("PR bases asked of the API (fast-forwarded PRs)", str(summary.bases_asked)),
         (
             "comment strategy (estimated requests)",
             f"{summary.hint_plan.strategy} ({summary.hint_plan.estimated_requests})",
@@ -188,9 +191,11 @@ def first_runs(args: argparse.Namespace, root: Path) -> None:
         seed=args.seed,
     )
     pulls, issues, comments = world_size(world)
+    landings = ", ".join(f"{n} {kind}" for kind, n in Counter(truth.landings.values()).most_common())
     console.print(
         f"World {REPO_NAME}: {pulls} PRs, {issues} issues, {comments} comments, "
-        f"{len(truth.candidates)} planted candidates; built in {time.monotonic() - started:.1f}s\n"
+        f"{len(truth.candidates)} planted candidates; merged PRs landed by {landings}; "
+        f"built in {time.monotonic() - started:.1f}s\n"
     )
     workspace = Workspace.resolve(root / "workspace")
     with FakeGitHub(world, token=TOKEN, rate_limit=100_000) as fake:
@@ -259,6 +264,7 @@ def sensitivity(args: argparse.Namespace, root: Path) -> None:
         "strategy",
         "per-issue would cost",
         "comment requests",
+        "bases asked",
         "requests",
         "per PR",
         f"<= {TARGET}",
@@ -288,6 +294,7 @@ def sensitivity(args: argparse.Namespace, root: Path) -> None:
             summary.hint_plan.strategy,
             str(per_issue_cost(world, truth)),
             str(comment_requests),
+            str(summary.bases_asked),
             str(run.requests),
             f"{run.per_pr:.4f}",
             "yes" if run.per_pr <= TARGET else "no",

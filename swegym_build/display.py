@@ -95,6 +95,7 @@ def mine_summary(summary: MineSummary) -> None:
         f"API: {api.sent} requests, {api.not_modified} answered 304, {api.retries} retries, "
         f"waited {api.waited_seconds:.0f}s; "
         f"{api.sent / max(summary.scanned, 1):.3f} requests per PR; comments via {summary.hint_plan.strategy}"
+        + (f"; {summary.bases_asked} PR bases asked of the API" if summary.bases_asked else "")
     )
     console.print(f"raw candidates: [bold]{summary.raw_file}[/bold]")
 

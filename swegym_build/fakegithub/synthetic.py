@@ -3,7 +3,8 @@
 The repository is real git, written in one `git fast-import` stream (thousands of commits take
 seconds): a bare repository with `refs/heads/main` and `refs/pull/<N>/head` for every pull request.
 Issues and pull requests share one number sequence, as on GitHub. Pull requests come in the mix
-a busy project shows: merged (by merge commit or squash), closed unmerged, or still open; linking
+a busy project shows: merged (by merge commit, squash, rebase, or a maintainer's fast-forward push
+that moves the PR's head onto main), closed unmerged, or still open; linking
 issues through closing keywords in the body or in a commit message (bare `#N`, `owner/name#N`, an
 issue URL, one or two issues), or not at all, or only seemingly (a non-closing mention, another
 repository, another pull request, a keyword inside an HTML comment); changing source and tests,
@@ -57,6 +58,13 @@ _UNLINKED_KINDS = (
     (COMMENTED_OUT, 0.10),
 )
 _MERGED_SHARE, _CLOSED_SHARE = 0.60, 0.25  # the rest stay open
+# How merged PRs land. GitHub's buttons make the first three; a fast-forward is a maintainer's push.
+LANDINGS: tuple[tuple[str, float], ...] = (
+    ("merge", 0.55),
+    ("squash", 0.34),
+    ("rebase", 0.10),
+    ("fast_forward", 0.01),
+)
 _LINKED_SHARE = 0.40  # of merged pull requests
 _RECENT_ISSUES = 30  # a fix links one of the issues opened lately
 _COMMENT_SPREAD = timedelta(days=4)
@@ -77,6 +85,7 @@ class SyntheticTruth:
 
     kinds: dict[int, str] = field(default_factory=dict)
     candidates: dict[int, PlantedCandidate] = field(default_factory=dict)
+    landings: dict[int, str] = field(default_factory=dict)  # merged PRs: how each landed on main
 
 
 @dataclass(frozen=True)
@@ -91,7 +100,7 @@ class _PlannedPull:
     pull: FakePull
     kind: str
     commits: list[_Commit]
-    merge: str | None  # "merge", "squash" or None
+    merge: str | None  # one of LANDINGS, or None
     merged_at: datetime | None
     linked: tuple[int, ...]
 
@@ -111,12 +120,14 @@ class _Stream:
         parent: str | None,
         files: dict[str, str],
         merge: str | None = None,
+        authored: datetime | None = None,
     ) -> str:
         self.marks += 1
         stamp = f"{int(when.timestamp())} +0000"
+        author_stamp = f"{int((authored or when).timestamp())} +0000"
         lines = [
             f"commit {ref}\nmark :{self.marks}\n".encode(),
-            f"author {_IDENTITY} {stamp}\ncommitter {_IDENTITY} {stamp}\n".encode(),
+            f"author {_IDENTITY} {author_stamp}\ncommitter {_IDENTITY} {stamp}\n".encode(),
             _data(message),
         ]
         if parent:
@@ -127,6 +138,9 @@ class _Stream:
             lines += [f"M 100644 inline {path}\n".encode(), _data(content)]
         self.chunks.append(b"".join(lines) + b"\n")
         return f":{self.marks}"
+
+    def reset(self, ref: str, to: str) -> None:
+        self.chunks.append(f"reset {ref}\nfrom {to}\n\n".encode())
 
 
 def _data(text: str) -> bytes:
@@ -170,6 +184,7 @@ def build_synthetic_world(
     comments_per_issue: float,
     comments_per_pull: float,
     seed: int,
+    landings: Sequence[tuple[str, float]] = LANDINGS,
 ) -> tuple[World, SyntheticTruth]:
     """A world of one repository, `REPO_NAME`, with `pulls` pull requests and `issues` issues.
 
@@ -189,6 +204,7 @@ def build_synthetic_world(
         comments_per_issue=comments_per_issue,
         comments_per_pull=comments_per_pull,
         seed=seed,
+        landings=landings,
     )
     world = World()
     world.add(repo)
@@ -203,21 +219,28 @@ def grow_synthetic_world(
     comments_per_issue: float,
     comments_per_pull: float,
     seed: int,
+    landings: Sequence[tuple[str, float]] = LANDINGS,
 ) -> SyntheticTruth:
     """Add `pulls` pull requests and `issues` issues after everything `repo` already has.
 
     New commits go into `repo.clone_url` (main advances, new `refs/pull/<N>/head` appear); new
     pull requests may fix older issues, closing them. Returns the truth about the new pull requests.
     """
-    return _Grower(repo, seed, comments_per_issue, comments_per_pull).grow(issues, pulls)
+    return _Grower(repo, seed, comments_per_issue, comments_per_pull, landings).grow(issues, pulls)
 
 
 class _Grower:
     """Draws new items after the existing ones and writes their history into the repository."""
 
     def __init__(
-        self, repo: FakeRepo, seed: int, comments_per_issue: float, comments_per_pull: float
+        self,
+        repo: FakeRepo,
+        seed: int,
+        comments_per_issue: float,
+        comments_per_pull: float,
+        landings: Sequence[tuple[str, float]],
     ) -> None:
+        self.landings = landings
         # Comments draw from their own generator: the same seed gives the same issues, pull
         # requests and git history whatever the comment density.
         self.rng, self.comment_rng = random.Random(seed), random.Random(f"{seed}:comments")
@@ -249,6 +272,8 @@ class _Grower:
         for plan in planned:
             self.repo.pulls[plan.pull.number] = plan.pull
             truth.kinds[plan.pull.number] = plan.kind
+            if plan.merge:
+                truth.landings[plan.pull.number] = plan.merge
             if plan.kind == CANDIDATE:
                 truth.candidates[plan.pull.number] = PlantedCandidate(
                     plan.linked, self._hints(plan.linked, plan.commits[0].when)
@@ -327,7 +352,7 @@ class _Grower:
             messages[-1] += f"\n\n{in_commit}"
         commits = [_Commit(*parts) for parts in zip(times, messages, files, strict=True)]
         closed = created + timedelta(minutes=rng.randint(30, 72 * 60))
-        merge = rng.choice(("merge", "merge", "squash")) if merged else None
+        merge = _pick(rng, self.landings) if merged else None
         pull = FakePull(
             number=number,
             title=f"Fix feature {number}",
@@ -416,6 +441,15 @@ class _Grower:
             if plan.merge == "merge":
                 message = f"Merge pull request #{number} from {plan.pull.head_ref}"
                 tip = stream.commit(f"refs/heads/{BRANCH}", when, message, tip, changed, heads[number])
+            elif plan.merge in ("rebase", "fast_forward"):
+                # Copies of the PR's commits on main (new commit dates, the same author dates).
+                for commit in plan.commits:
+                    tip = stream.commit(
+                        f"refs/heads/{BRANCH}", when, commit.message, tip, commit.files, authored=commit.when
+                    )
+                if plan.merge == "fast_forward":  # the rebased branch was pushed to the PR, then to main
+                    heads[number] = tip
+                    stream.reset(f"refs/pull/{number}/head", tip)
             else:
                 message = f"{plan.pull.title} (#{number})"
                 tip = stream.commit(f"refs/heads/{BRANCH}", when, message, tip, changed)

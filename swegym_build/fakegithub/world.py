@@ -62,6 +62,7 @@ class FakeRepo:
     pulls: dict[int, FakePull] = field(default_factory=dict)
     comments: list[FakeComment] = field(default_factory=list)
     private: bool = False
+    issues_list_merged_at: bool = True  # False: the issues list omits it, as older GitHub Enterprise
 
     def comment_counts(self) -> Counter[int]:
         """Comments per issue or PR number (one pass; a list response asks for all of them)."""
@@ -148,9 +149,11 @@ def pull_as_issue_json(repo: FakeRepo, pull: FakePull, base: str, comments: int)
             "html_url": f"https://github.com/{repo.full_name}/pull/{pull.number}",
             "diff_url": f"https://github.com/{repo.full_name}/pull/{pull.number}.diff",
             "patch_url": f"https://github.com/{repo.full_name}/pull/{pull.number}.patch",
-            "merged_at": pull.merged_at,
+            **({"merged_at": pull.merged_at} if repo.issues_list_merged_at else {}),
         },
         **_issue_urls(repo, pull.number, base),
+        # As on GitHub, a PR's page is under /pull/, even in the issues list.
+        "html_url": f"https://github.com/{repo.full_name}/pull/{pull.number}",
     }
 
 

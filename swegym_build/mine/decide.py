@@ -1,6 +1,7 @@
 """Whether a pull request becomes a candidate task, and if so its base commit and patches.
 
-Everything here reads the local mirror and the already-fetched lists; it spends no API request.
+Everything here reads the local mirror and the already-fetched lists; the one exception is a
+PR whose base git cannot tell (see `bases`), which costs one request.
 """
 
 from __future__ import annotations
@@ -9,6 +10,7 @@ from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field
 from datetime import datetime
 
+from swegym_build.mine.bases import BaseFinder
 from swegym_build.mine.linking import closing_references
 from swegym_build.mine.listing import IssueItem, PullItem
 from swegym_build.mine.mirror import Mirror
@@ -57,19 +59,23 @@ class Candidate:
 
 def decide(
     pull: PullItem,
+    head: str | None,
     repo: str,
     issues: Mapping[int, IssueItem],
     mirror: Mirror,
+    bases: BaseFinder,
     limits: Limits,
 ) -> Candidate | Rejected:
     if pull.merged_at is None:
         return Rejected(NOT_MERGED, "still open" if pull.state == "open" else "closed without merging")
-    if not mirror.has_commit(pull.head_sha):
-        return Rejected(HEAD_MISSING, f"head {pull.head_sha[:12]} is not in the mirror")
-    base_commit = mirror.merge_base(pull.head_sha, pull.base_sha)
+    if head is None:
+        return Rejected(HEAD_MISSING, f"the mirror has no refs/pull/{pull.number}/head")
+    if not mirror.has_commit(head):
+        return Rejected(HEAD_MISSING, f"head {head[:12]} is not in the mirror")
+    base_commit = bases.base_commit(pull.number, head)
     if base_commit is None:
-        return Rejected(NO_MERGE_BASE, f"head {pull.head_sha[:12]} shares no history with {pull.base_ref}")
-    commits = mirror.commits(base_commit, pull.head_sha)
+        return Rejected(NO_MERGE_BASE, f"head {head[:12]} shares no history with the branch it landed on")
+    commits = mirror.commits(base_commit, head)
     if not commits:
         return Rejected(EMPTY_DIFF, "the head adds no commit to its base")
 
@@ -78,7 +84,7 @@ def decide(
     if not linked:
         return Rejected(NO_LINKED_ISSUE, "; ".join(ignored))
 
-    changed = mirror.changed_files(base_commit, pull.head_sha)
+    changed = mirror.changed_files(base_commit, head)
     if not changed:
         return Rejected(EMPTY_DIFF, "no file differs between base and head")
     if len(changed) > limits.max_files:
@@ -94,8 +100,8 @@ def decide(
     if not code:
         return Rejected(NO_CODE_CHANGE, f"only test files changed: {', '.join(tests[:5])}")
 
-    patch = mirror.diff(base_commit, pull.head_sha, code)
-    test_patch = mirror.diff(base_commit, pull.head_sha, tests)
+    patch = mirror.diff(base_commit, head, code)
+    test_patch = mirror.diff(base_commit, head, tests)
     size = len(patch.encode()) + len(test_patch.encode())
     if size > limits.max_patch_bytes:
         return Rejected(DIFF_TOO_LARGE, f"diff is {size} bytes (limit {limits.max_patch_bytes})")
@@ -106,7 +112,7 @@ def decide(
         base_commit=base_commit,
         patch=patch,
         test_patch=test_patch,
-        first_commit_at=min(c.committed_at for c in commits),
+        first_commit_at=min(c.authored_at for c in commits),
         notes=notes,
     )
 

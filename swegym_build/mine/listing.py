@@ -2,7 +2,9 @@
 
 Only fields present in GitHub's *list* responses are read: PyGithub fetches an object by itself
 when a field its list response lacked is touched (`Issue.pull_request` on a plain issue, for
-one), which would cost a request per item. PRs are told apart from issues by the pulls list.
+one), which would cost a request per item. The issues list holds the pull requests too: they are
+told apart by their `html_url` (`.../pull/N`), and their `pull_request` part carries `merged_at`,
+so one list covers both; heads and bases come from the mirror.
 """
 
 from __future__ import annotations
@@ -30,11 +32,15 @@ class IssueItem:
     title: str
     body: str
     comments: int
+    created_at: datetime
+    updated_at: datetime  # a comment made or edited bumps it
     handle: Issue  # for its comments endpoint; holds no extra data worth a request
 
 
 @dataclass(frozen=True)
 class PullItem:
+    """A pull request as the issues list shows it."""
+
     number: int
     title: str
     body: str
@@ -42,9 +48,16 @@ class PullItem:
     created_at: datetime
     updated_at: datetime
     merged_at: datetime | None
-    head_sha: str
-    base_ref: str
-    base_sha: str
+
+
+@dataclass(frozen=True)
+class IssuesList:
+    """The issues list, split: every item (for comment counts), plain issues and pull requests."""
+
+    items: dict[int, IssueItem]
+    issues: dict[int, IssueItem]
+    pulls: list[PullItem]  # by number
+    merged_at_missing: bool  # the server's list lacks `merged_at` (older GitHub Enterprise)
 
 
 @dataclass(frozen=True)
@@ -81,34 +94,60 @@ class _ErrorTranslator:
         raise GitHubError(f"GitHub answered {error.status} for {where}: {message}") from error
 
 
-def list_issue_items(repo: Repository) -> Iterator[IssueItem]:
+def read_issues_list(repo: Repository) -> IssuesList:
+    items: dict[int, IssueItem] = {}
+    pulls: list[PullItem] = []
+    merged_at_missing = False
     for issue in repo.get_issues(state="all", sort="created", direction="asc"):
-        yield IssueItem(issue.number, issue.title or "", issue.body or "", issue.comments, issue)
-
-
-def list_pulls(repo: Repository) -> Iterator[PullItem]:
-    for pull in repo.get_pulls(state="all", sort="created", direction="asc"):
-        yield PullItem(
-            number=pull.number,
-            title=pull.title or "",
-            body=pull.body or "",
-            state=pull.state,
-            created_at=pull.created_at,
-            updated_at=pull.updated_at,
-            merged_at=pull.merged_at,
-            head_sha=pull.head.sha,
-            base_ref=pull.base.ref,
-            base_sha=pull.base.sha,
+        item = IssueItem(
+            issue.number,
+            issue.title or "",
+            issue.body or "",
+            issue.comments,
+            issue.created_at,
+            issue.updated_at,
+            issue,
         )
+        items[item.number] = item
+        if "/pull/" not in issue.html_url:
+            continue
+        # Set in the list response for a PR, so reading it fetches nothing.
+        listed = issue.pull_request
+        merged_at_missing |= listed is None or "merged_at" not in listed.raw_data
+        pulls.append(
+            PullItem(
+                number=issue.number,
+                title=item.title,
+                body=item.body,
+                state=issue.state,
+                created_at=issue.created_at,
+                updated_at=issue.updated_at,
+                merged_at=listed.merged_at if listed else None,
+            )
+        )
+    numbers = {pull.number for pull in pulls}
+    issues = {number: item for number, item in items.items() if number not in numbers}
+    return IssuesList(items, issues, sorted(pulls, key=lambda p: p.number), merged_at_missing)
+
+
+def list_merged_at(repo: Repository) -> dict[int, datetime | None]:
+    """When each PR was merged, from the pulls list: for servers whose issues list lacks it."""
+    return {pull.number: pull.merged_at for pull in repo.get_pulls(state="all", direction="asc")}
+
+
+def base_sha(repo: Repository, number: int) -> str:
+    """The base commit GitHub recorded for one PR: a request of its own, asked only when git cannot tell."""
+    return repo.get_pull(number).base.sha
 
 
 def _issue_number(issue_url: str) -> int:
     return int(issue_url.rstrip("/").rsplit("/", 1)[1])
 
 
-def list_repo_comments(repo: Repository, until: datetime | None = None) -> Iterator[CommentItem]:
-    """Every issue comment of the repository, oldest first, stopping at `until` (exclusive)."""
-    for comment in repo.get_issues_comments(sort="created", direction="asc"):
+def list_repo_comments(repo: Repository, since: datetime, until: datetime | None) -> Iterator[CommentItem]:
+    """The repository's issue comments, oldest first: those updated at or after `since` (GitHub's
+    filter), stopping at the first created at or after `until`."""
+    for comment in repo.get_issues_comments(sort="created", direction="asc", since=since):
         if until is not None and comment.created_at >= until:
             return
         yield CommentItem(_issue_number(comment.issue_url), comment.created_at, comment.body or "")

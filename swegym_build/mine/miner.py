@@ -12,22 +12,25 @@ import logging
 import time
 from collections import Counter
 from collections.abc import Callable
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from datetime import datetime
 
 from github import Github
 
+from swegym_build.errors import GitHubError
 from swegym_build.github.transport import ApiStats
 from swegym_build.jsonl import AppendOnlyJsonl
+from swegym_build.mine.bases import BaseFinder
 from swegym_build.mine.decide import Candidate, Limits, Rejected, decide
 from swegym_build.mine.hints import HintPlan, fetch_comments
 from swegym_build.mine.listing import (
     CommentItem,
     IssueItem,
     PullItem,
+    base_sha,
     iso,
-    list_issue_items,
-    list_pulls,
+    list_merged_at,
+    read_issues_list,
     translate_errors,
 )
 from swegym_build.mine.mirror import Mirror
@@ -71,6 +74,7 @@ class MineSummary:
     already_done: int
     outcomes: Counter[str]
     hint_plan: HintPlan
+    bases_asked: int  # PRs whose base only the API could tell (one request each)
     api: ApiStats
     seconds: float
 
@@ -95,16 +99,15 @@ def mine(
     with translate_errors(options.repo, api_url):
         step("reading repository")
         remote = gh.get_repo(options.repo)
-        full_name, clone_url = remote.full_name, remote.clone_url
-        # Issues before pulls: a PR opened between the two lists is then in the pulls list too,
-        # so nothing in the issues list is mistaken for an issue.
-        step("listing issues")
-        items = {item.number: item for item in list_issue_items(remote)}
-        step("listing pull requests")
-        pulls = sorted(list_pulls(remote), key=lambda p: p.number)
-    pull_numbers = {p.number for p in pulls}
-    issues = {number: item for number, item in items.items() if number not in pull_numbers}
-    total_comments = sum(item.comments for item in items.values())
+        full_name, clone_url, default_branch = remote.full_name, remote.clone_url, remote.default_branch
+        step("listing issues and pull requests")
+        listing = read_issues_list(remote)
+        pulls = listing.pulls
+        if listing.merged_at_missing:
+            step("listing pull requests (this server's issues list lacks merged_at)")
+            merged_at = list_merged_at(remote)
+            pulls = [replace(p, merged_at=merged_at.get(p.number)) for p in pulls]
+    items, issues = listing.items, listing.issues
     pulls = [p for p in pulls if options.since is None or p.created_at >= options.since]
     if options.max_pulls is not None:
         pulls = pulls[: options.max_pulls]
@@ -112,6 +115,13 @@ def mine(
 
     step("syncing git mirror")
     mirror = Mirror.sync(workspace.mirror_dir(full_name), clone_url, token)
+    heads = mirror.pull_heads()
+
+    def ask_base_sha(number: int) -> str:
+        with translate_errors(options.repo, api_url):
+            return base_sha(remote, number)
+
+    bases = BaseFinder(mirror, default_branch, ask_base_sha)
     raw = AppendOnlyJsonl(workspace.raw_file(full_name))
     written = {row["instance_id"] for row in raw}
 
@@ -129,7 +139,9 @@ def mine(
         ):
             progress.already_done += 1
         else:
-            outcome = _decide_safely(pull, full_name, issues, mirror, options.limits, instance_id)
+            outcome = _decide_safely(
+                pull, heads.get(pull.number), full_name, issues, mirror, bases, options.limits, instance_id
+            )
             if isinstance(outcome, Candidate):
                 candidates.append(outcome)
             else:
@@ -153,7 +165,7 @@ def mine(
     needed = {number for c in pending for number in c.issue_numbers}
     until = max((c.first_commit_at for c in pending), default=None)
     with translate_errors(options.repo, api_url):
-        comments, hint_plan = fetch_comments(remote, needed, items, total_comments, until)
+        comments, hint_plan = fetch_comments(remote, needed, items, until)
 
     step("writing candidates")
     for candidate in candidates:
@@ -183,17 +195,28 @@ def mine(
         already_done=progress.already_done,
         outcomes=outcomes,
         hint_plan=hint_plan,
+        bases_asked=len(bases.asked_api),
         api=stats,
         seconds=time.monotonic() - started,
     )
 
 
 def _decide_safely(
-    pull: PullItem, repo: str, issues: dict[int, IssueItem], mirror: Mirror, limits: Limits, instance_id: str
+    pull: PullItem,
+    head: str | None,
+    repo: str,
+    issues: dict[int, IssueItem],
+    mirror: Mirror,
+    bases: BaseFinder,
+    limits: Limits,
+    instance_id: str,
 ) -> Candidate | Rejected:
-    """One broken PR (a corrupt object, an odd ref) is recorded and the scan goes on."""
+    """One broken PR (a corrupt object, an odd ref) is recorded and the scan goes on; an API that
+    stops answering ends the run (what was decided so far is kept)."""
     try:
-        return decide(pull, repo, issues, mirror, limits)
+        return decide(pull, head, repo, issues, mirror, bases, limits)
+    except GitHubError:
+        raise
     except Exception as error:
         log.exception("%s: could not be mined", instance_id)
         return Rejected(ERROR, f"{type(error).__name__}: {error}")

@@ -31,7 +31,7 @@ FETCH_REFSPECS = (
 @dataclass(frozen=True)
 class CommitInfo:
     sha: str
-    committed_at: datetime
+    authored_at: datetime  # when the work was done: a rebase keeps it, unlike the commit date
     message: str
 
 
@@ -39,6 +39,16 @@ class CommitInfo:
 class ChangedFile:
     path: str
     binary: bool
+
+
+@dataclass(frozen=True)
+class BranchCommit:
+    """A commit reachable from some branch, as much as telling where PRs landed needs."""
+
+    sha: str
+    parents: tuple[str, ...]
+    committed_at: int
+    subject: str
 
 
 def _auth_env(token: str | None) -> dict[str, str]:
@@ -89,9 +99,42 @@ class Mirror:
         except git.GitCommandError:
             return None
 
+    def pull_heads(self) -> dict[int, str]:
+        """The head commit of every pull request, from `refs/pull/<N>/head`."""
+        output = self._git.for_each_ref("--format=%(refname) %(objectname)", "refs/pull/")
+        heads = {}
+        for line in output.splitlines():
+            ref, sha = line.split(" ", 1)
+            _, _, number, kind = ref.split("/", 3)
+            if kind == "head" and number.isdigit():
+                heads[int(number)] = sha
+        return heads
+
+    def branch_tip(self, branch: str) -> str | None:
+        try:
+            return self._git.rev_parse("--verify", "--quiet", f"refs/heads/{branch}^{{commit}}").strip()
+        except git.GitCommandError:
+            return None
+
+    def first_parent_line(self, tip: str) -> set[str]:
+        """The commits a branch pointed at over time (as far as its history tells)."""
+        return set(self._git.rev_list("--first-parent", tip).split())
+
+    def branch_history(self) -> list[BranchCommit]:
+        """Every commit reachable from any branch, in one pass over the history."""
+        output = self._git.log("--branches", "--format=%H%x00%P%x00%ct%x00%s%x1e")
+        found = []
+        for record in output.split("\x1e"):
+            record = record.strip("\n")
+            if not record:
+                continue
+            sha, parents, stamp, subject = record.split("\x00", 3)
+            found.append(BranchCommit(sha, tuple(parents.split()), int(stamp), subject))
+        return found
+
     def commits(self, base: str, head: str) -> list[CommitInfo]:
         """Commits reachable from `head` and not from `base`, oldest first."""
-        output = self._git.log("--reverse", "--format=%H%x00%ct%x00%B%x1e", f"{base}..{head}")
+        output = self._git.log("--reverse", "--format=%H%x00%at%x00%B%x1e", f"{base}..{head}")
         found = []
         for record in output.split("\x1e"):
             record = record.strip("\n")

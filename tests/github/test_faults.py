@@ -20,7 +20,7 @@ TOKEN = "ghp_SECRETtoken1234567890abcdef"
 def test_exhausted_budget_waits_for_the_reset_with_a_countdown(
     fake_github: FakeGitHub, workspace: Workspace
 ) -> None:
-    fake_github.inject(Fault("exhaust", reset_in=2.0, path_contains="/pulls"))
+    fake_github.inject(Fault("exhaust", reset_in=2.0, path_contains="/issues"))
     waits: list[tuple[str, float]] = []
     started = time.monotonic()
 
@@ -56,7 +56,7 @@ def test_secondary_limit_honours_retry_after(fake_github: FakeGitHub, workspace:
 def test_5xx_and_dropped_connections_are_retried_with_backoff(
     fake_github: FakeGitHub, workspace: Workspace
 ) -> None:
-    fake_github.inject(Fault("status", status=502, times=2, path_contains="/pulls"))
+    fake_github.inject(Fault("status", status=502, times=2, path_contains="/comments"))
     fake_github.inject(Fault("drop", times=1, path_contains="/issues"))
     fake_github.inject(Fault("slow", delay=0.5, times=1, path_contains="/repos"))
 
@@ -70,7 +70,7 @@ def test_5xx_and_dropped_connections_are_retried_with_backoff(
 def test_persistent_5xx_gives_up_after_bounded_attempts(
     fake_github: FakeGitHub, workspace: Workspace
 ) -> None:
-    fake_github.inject(Fault("status", status=503, times=100, path_contains="/pulls"))
+    fake_github.inject(Fault("status", status=503, times=100, path_contains="/issues"))
     with pytest.raises(Exception, match="HTTP 503"):
         run_mine(fake_github, workspace)
     assert fake_github.count(status=503) == 4  # FAST_RETRIES.attempts
@@ -91,7 +91,7 @@ def test_token_never_reaches_cache_state_raw_file_or_logs(
     fake_github: FakeGitHub, workspace: Workspace, caplog: pytest.LogCaptureFixture
 ) -> None:
     fake_github.token = TOKEN
-    fake_github.inject(Fault("status", status=502, times=1, path_contains="/pulls"))
+    fake_github.inject(Fault("status", status=502, times=1, path_contains="/issues"))
     with caplog.at_level(logging.DEBUG):
         run_mine(fake_github, workspace, token=TOKEN)
         run_mine(fake_github, workspace, token=TOKEN)

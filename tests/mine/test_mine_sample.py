@@ -108,9 +108,10 @@ def test_no_per_pr_requests(fake_github: FakeGitHub, workspace: Workspace) -> No
     summary = run_mine(fake_github, workspace)
     paths = [r.path for r in fake_github.requests]
     assert not [p for p in paths if "/pulls/" in p or p.rstrip("/").split("/")[-1].isdigit()], paths
-    # repository, issues, pulls, one page of comments: nothing per PR.
-    assert len(paths) == 4
-    assert summary.api.sent == 4
+    # The repository, one page of the issues list (PRs included), one page of comments.
+    assert len(paths) == 3
+    assert summary.api.sent == 3
+    assert summary.bases_asked == 0
 
 
 def test_second_run_is_answered_by_304s_and_writes_nothing_new(
@@ -146,8 +147,38 @@ def test_later_run_mines_only_what_is_new(
     assert [i.pull_number for i in raw_instances(workspace)] == [*EXPECTED_KEPT, 27]
 
 
-def _add_pull(repo, tmp_path: Path) -> None:
-    """Issue #26 and a merged PR #27 fixing it, pushed into the world's bare repository."""
+def test_fast_forwarded_pull_costs_one_request_for_its_base(
+    fake_github: FakeGitHub, workspace: Workspace, tmp_path: Path
+) -> None:
+    repo = fake_github.world.get(REPO)
+    base = _add_pull(repo, tmp_path, fast_forward=True)
+
+    summary = run_mine(fake_github, workspace)
+
+    paths = [r.path for r in fake_github.requests]
+    assert [p for p in paths if "/pulls" in p] == [f"/repos/{REPO}/pulls/27"]
+    assert summary.bases_asked == 1
+    added = next(i for i in raw_instances(workspace) if i.pull_number == 27)
+    assert added.base_commit == base
+    assert "calculator/square.py" in added.patch and "tests/test_square.py" in added.test_patch
+
+
+def test_issues_list_without_merged_at_falls_back_to_the_pulls_list(
+    fake_github: FakeGitHub, workspace: Workspace
+) -> None:
+    fake_github.world.get(REPO).issues_list_merged_at = False  # as older GitHub Enterprise servers
+
+    summary = run_mine(fake_github, workspace)
+
+    assert [i.pull_number for i in raw_instances(workspace)] == EXPECTED_KEPT
+    paths = [r.path for r in fake_github.requests]
+    assert paths.count(f"/repos/{REPO}/pulls") == 1
+    assert summary.api.sent == 4
+
+
+def _add_pull(repo, tmp_path: Path, fast_forward: bool = False) -> str:
+    """Issue #26 and a merged PR #27 fixing it, pushed into the world's bare repository; returns
+    the PR's base. `fast_forward`: main is moved to the PR's head, as a maintainer's push does."""
     work = tmp_path / "newpr"
     subprocess.run(["git", "clone", "-q", repo.clone_url, str(work)], check=True)
     env_git = ["git", "-c", "user.name=x", "-c", "user.email=x@example.invalid"]
@@ -160,6 +191,8 @@ def _add_pull(repo, tmp_path: Path) -> None:
     subprocess.run([*env_git, "commit", "-q", "-m", "Add square"], cwd=work, check=True)
     head = _git(work, "rev-parse", "HEAD").strip()
     subprocess.run(["git", "push", "-q", repo.clone_url, f"{head}:refs/pull/27/head"], cwd=work, check=True)
+    if fast_forward:
+        subprocess.run(["git", "push", "-q", repo.clone_url, f"{head}:refs/heads/main"], cwd=work, check=True)
     repo.issues[26] = FakeIssue(
         26, "Add square()", "Please add square.", "2024-01-01T00:00:00Z", "2024-01-01T00:00:00Z"
     )
@@ -177,3 +210,4 @@ def _add_pull(repo, tmp_path: Path) -> None:
         merged_at="2024-01-02T01:00:00Z",
         merge_commit_sha=head,
     )
+    return base

@@ -45,14 +45,23 @@ EXPECTED_REASON = {
 LIST_PATHS = {
     f"/repos/{REPO_NAME}",
     f"/repos/{REPO_NAME}/issues",
-    f"/repos/{REPO_NAME}/pulls",
     f"/repos/{REPO_NAME}/issues/comments",
 }
 
 
+# Every landing often enough to be in a 60-PR world (a fast-forward is rare on real projects).
+LANDINGS = (("merge", 0.3), ("squash", 0.3), ("rebase", 0.2), ("fast_forward", 0.2))
+
+
 def _build(dest: Path, seed: int = 11) -> tuple[World, SyntheticTruth]:
     return build_synthetic_world(
-        dest, pulls=PULLS, issues=ISSUES, comments_per_issue=1.5, comments_per_pull=1.0, seed=seed
+        dest,
+        pulls=PULLS,
+        issues=ISSUES,
+        comments_per_issue=1.5,
+        comments_per_pull=1.0,
+        seed=seed,
+        landings=LANDINGS,
     )
 
 
@@ -101,6 +110,7 @@ def test_same_seed_same_world(tmp_path: Path, synthetic: tuple[World, SyntheticT
 def test_miner_keeps_exactly_the_planted_candidates_with_list_requests_only(
     synthetic: tuple[World, SyntheticTruth], tmp_path: Path
 ) -> None:
+    """List pages only, except one request per fast-forwarded PR, whose base git cannot tell."""
     world, truth = synthetic
     workspace = Workspace.resolve(tmp_path / "ws")
     with FakeGitHub(world) as fake:
@@ -115,12 +125,41 @@ def test_miner_keeps_exactly_the_planted_candidates_with_list_requests_only(
     }
     assert rejected == {n: EXPECTED_REASON[kind] for n, kind in truth.kinds.items() if kind != CANDIDATE}
 
-    assert set(paths) <= LIST_PATHS, sorted(set(paths) - LIST_PATHS)
+    fast_forwarded = sorted(n for n, landing in truth.landings.items() if landing == "fast_forward")
+    assert set(truth.landings.values()) == {"merge", "squash", "rebase", "fast_forward"}
+    asked = sorted(int(p.rsplit("/", 1)[1]) for p in paths if p not in LIST_PATHS)
+    assert asked == fast_forwarded and summary.bases_asked == len(fast_forwarded)
+    assert [p for p in paths if p not in LIST_PATHS] == [f"/repos/{REPO_NAME}/pulls/{n}" for n in asked]
     comment_pages = paths.count(f"/repos/{REPO_NAME}/issues/comments")
     assert summary.hint_plan.strategy == "repo_wide"
     assert 1 <= comment_pages <= summary.hint_plan.estimated_requests
-    list_pages = 1 + math.ceil((PULLS + ISSUES) / 100) + math.ceil(PULLS / 100)
-    assert len(paths) == summary.api.sent == list_pages + comment_pages
+    list_pages = 1 + math.ceil((PULLS + ISSUES) / 100)
+    assert len(paths) == summary.api.sent == list_pages + comment_pages + len(fast_forwarded)
+
+
+def test_base_commits_match_the_forks_github_records_for_every_landing(
+    synthetic: tuple[World, SyntheticTruth], tmp_path: Path
+) -> None:
+    world, truth = synthetic
+    workspace = Workspace.resolve(tmp_path / "ws")
+    with FakeGitHub(world) as fake:
+        run_mine(fake, workspace, repo=REPO_NAME)
+    repo = world.get(REPO_NAME)
+    assert repo is not None
+    kept = {i.pull_number: i for i in raw_instances(workspace, REPO_NAME)}
+    landed = {truth.landings[n] for n in kept}
+    assert landed == {"merge", "squash", "rebase", "fast_forward"}, landed
+    for number, instance in kept.items():
+        pull = repo.pulls[number]
+        # What the pulls API's base sha gives: the fork point of the head from main at merge time.
+        expected = subprocess.run(
+            ["git", "merge-base", pull.head_sha, pull.base_sha],
+            cwd=repo.clone_url,
+            check=True,
+            capture_output=True,
+            text=True,
+        ).stdout.strip()
+        assert instance.base_commit == expected, (number, truth.landings[number])
 
 
 def test_grown_world_mines_only_the_new_candidates(
@@ -144,7 +183,7 @@ def test_grown_world_mines_only_the_new_candidates(
 
 
 def test_new_pulls_after_a_full_last_page_are_seen(tmp_path: Path) -> None:
-    # 100 PRs fill the pulls list's only page; the new PRs go on a page 2 the first run never saw.
+    # 100 PRs and 100 issues fill the issues list's two pages; new PRs go on a page 3 the first run never saw.
     world, _ = build_synthetic_world(
         tmp_path / "world", pulls=100, issues=100, comments_per_issue=0.5, comments_per_pull=0.5, seed=3
     )
@@ -160,3 +199,30 @@ def test_new_pulls_after_a_full_last_page_are_seen(tmp_path: Path) -> None:
 
     assert summary.scanned == 120
     _assert_kept_as_planted(workspace, new)
+
+
+def test_repo_wide_comments_start_at_the_oldest_linked_issue(tmp_path: Path) -> None:
+    # A busy old history, then a busy new stretch: the new candidates' hints are all in comments
+    # of the new stretch, so the comment list is paged from there (`since`), not from the start.
+    world, _ = build_synthetic_world(
+        tmp_path / "world", pulls=150, issues=150, comments_per_issue=4, comments_per_pull=4, seed=5
+    )
+    repo = world.get(REPO_NAME)
+    assert repo is not None
+    workspace = Workspace.resolve(tmp_path / "ws")
+    with FakeGitHub(world) as fake:
+        run_mine(fake, workspace, repo=REPO_NAME)
+        old_comments = len(repo.comments)
+        new = grow_synthetic_world(
+            repo, pulls=100, issues=100, comments_per_issue=3, comments_per_pull=3, seed=6
+        )
+        fake.reset_counter()
+        summary = run_mine(fake, workspace, repo=REPO_NAME)
+        comment_requests = [r for r in fake.requests if r.path.endswith("/comments")]
+
+    _assert_kept_as_planted(workspace, new)
+    assert summary.hint_plan.strategy == "repo_wide"
+    assert all("since=" in r.query for r in comment_requests)
+    whole_list = math.ceil(len(repo.comments) / 100)
+    assert len(comment_requests) <= summary.hint_plan.estimated_requests < whole_list
+    assert len(repo.comments) - old_comments > 100  # the new stretch alone needs several pages
