@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import math
 import subprocess
+from datetime import datetime
 from pathlib import Path
 
 import pytest
@@ -201,9 +202,10 @@ def test_new_pulls_after_a_full_last_page_are_seen(tmp_path: Path) -> None:
     _assert_kept_as_planted(workspace, new)
 
 
-def test_repo_wide_comments_start_at_the_oldest_linked_issue(tmp_path: Path) -> None:
-    # A busy old history, then a busy new stretch: the new candidates' hints are all in comments
-    # of the new stretch, so the comment list is paged from there (`since`), not from the start.
+def test_comments_of_old_issues_asked_one_by_one_and_the_recent_stretch_paged(tmp_path: Path) -> None:
+    # A busy old history, then a busy new stretch whose fixes link mostly new issues (a few old
+    # ones too): the old linked issues are asked one by one, and the comment list is paged only
+    # from the oldest new one (`since`), cheaper than either way alone.
     world, _ = build_synthetic_world(
         tmp_path / "world", pulls=150, issues=150, comments_per_issue=4, comments_per_pull=4, seed=5
     )
@@ -212,17 +214,27 @@ def test_repo_wide_comments_start_at_the_oldest_linked_issue(tmp_path: Path) -> 
     workspace = Workspace.resolve(tmp_path / "ws")
     with FakeGitHub(world) as fake:
         run_mine(fake, workspace, repo=REPO_NAME)
-        old_comments = len(repo.comments)
         new = grow_synthetic_world(
             repo, pulls=100, issues=100, comments_per_issue=3, comments_per_pull=3, seed=6
         )
         fake.reset_counter()
         summary = run_mine(fake, workspace, repo=REPO_NAME)
-        comment_requests = [r for r in fake.requests if r.path.endswith("/comments")]
+        requests = list(fake.requests)
 
     _assert_kept_as_planted(workspace, new)
-    assert summary.hint_plan.strategy == "repo_wide"
-    assert all("since=" in r.query for r in comment_requests)
-    whole_list = math.ceil(len(repo.comments) / 100)
-    assert len(comment_requests) <= summary.hint_plan.estimated_requests < whole_list
-    assert len(repo.comments) - old_comments > 100  # the new stretch alone needs several pages
+    chosen = summary.hint_plan
+    assert chosen.strategy == "mixed" and chosen.since is not None
+    listed = [r for r in requests if r.path == f"/repos/{REPO_NAME}/issues/comments"]
+    asked = [int(r.path.split("/")[-2]) for r in requests if r.path.endswith("/comments") and r not in listed]
+    assert sorted(asked) == list(chosen.per_issue)
+    assert all("since=" in r.query for r in listed)
+    linked = {n for planted in new.candidates.values() for n in planted.issue_numbers}
+    commented = {c.issue_number for c in repo.comments} & linked
+    since = _iso(chosen.since)
+    assert {n for n in commented if repo.issues[n].created_at < since} == set(asked)
+    assert len(asked) + len(listed) <= chosen.estimated_requests
+    assert chosen.estimated_requests < min(len(commented), math.ceil(len(repo.comments) / 100))
+
+
+def _iso(moment: datetime) -> str:
+    return moment.strftime("%Y-%m-%dT%H:%M:%SZ")
