@@ -7,64 +7,82 @@ mirror's history does. GitHub lands a PR in one of three ways, each leaving its 
 - a squash: one new commit whose subject ends in "(#N)", whose parent is the branch just before;
 - a rebase: new copies of the PR's commits, with no trace of the number.
 The base commit is the merge-base of the head with the branch just before the landing, the same
-fork point the pulls list's base sha gives. Without a trace (a rebase, an edited squash subject)
-the default branch's tip stands in, which gives that fork point for every PR into the default
-branch. Only when the head already lies on the branch itself (a fast-forward pushed by hand, or a
-PR whose commits arrived with another one) does git keep no record of where its commits began;
-then the API is asked for that one PR's base.
+fork point the pulls list's base sha gives. A head or number can leave more than one trace (a
+backport merging the PR's branch into a release branch, an open branch that merged the PR's
+branch into itself, a squash cherry-picked elsewhere, an imported history whose own "(#N)"
+subjects collide): a trace older than the head's last commit cannot be its landing, and among
+the others one on the default branch's first-parent line wins, then the oldest.
+Without a trace (a rebase, an edited squash subject, a branch deleted since) the default
+branch's tip stands in, which gives the fork point for every PR into the default branch. Only
+when the head already lies on the branch itself (a fast-forward pushed by hand, a PR whose
+commits arrived with a stacked one) does git keep no record of where its commits began; then
+the API is asked for that one PR's base.
 """
 
 from __future__ import annotations
 
 import re
 from collections.abc import Callable
+from dataclasses import dataclass
 
 from swegym_build.mine.mirror import BranchCommit, Mirror
 
 SQUASH_SUBJECT = re.compile(r"\(#(\d+)\)\s*$")
 
 
+@dataclass(frozen=True, order=True)
+class Landing:
+    """A commit that may have landed a PR, ranked: on the default line first, then oldest."""
+
+    off_default_line: bool
+    committed_at: int
+    tip_before: str  # the landing commit's first parent: the branch just before
+
+
 class BaseFinder:
     """Base commits of merged PRs: one pass over the mirror's history, then a merge-base per PR."""
 
-    def __init__(self, mirror: Mirror, default_branch: str, ask_base_sha: Callable[[int], str]) -> None:
+    def __init__(
+        self, mirror: Mirror, default_branch: str, ask_base_sha: Callable[[int], str | None]
+    ) -> None:
         self._mirror, self._ask_base_sha = mirror, ask_base_sha
         self._default_tip = mirror.branch_tip(default_branch)
         self._default_line = mirror.first_parent_line(self._default_tip) if self._default_tip else set()
-        self._merged, self._squashed = _landing_points(mirror.branch_history())
+        self._merged, self._squashed = _landings(mirror.branch_history(), self._default_line)
         self.asked_api: list[int] = []  # PRs whose base only the API could tell
 
     def base_commit(self, number: int, head: str) -> str | None:
         if head not in self._default_line:
-            tip = self._merged.get(head) or self._squashed.get(number) or self._default_tip
+            tip = self._landing_tip(number, head) or self._default_tip
             base = self._mirror.merge_base(head, tip) if tip else None
             if base != head:
                 return base
         self.asked_api.append(number)
-        return self._mirror.merge_base(head, self._ask_base_sha(number))
+        recorded = self._ask_base_sha(number)
+        return self._mirror.merge_base(head, recorded) if recorded else None
+
+    def _landing_tip(self, number: int, head: str) -> str | None:
+        traces = [*self._merged.get(head, ()), *self._squashed.get(number, ())]
+        if not traces:
+            return None
+        head_time = self._mirror.commit_time(head)
+        landings = [landing for landing in traces if landing.committed_at >= head_time]
+        return min(landings).tip_before if landings else None
 
 
-def _landing_points(history: list[BranchCommit]) -> tuple[dict[str, str], dict[int, str]]:
-    """Merged head -> the branch before its merge commit; PR number -> the branch before its squash.
-
-    A head or number seen more than once (a merge into a release branch and then into main, a
-    squash cherry-picked into a backport branch) keeps its oldest landing: the PR's own.
-    """
-    merged: dict[str, tuple[int, str]] = {}
-    squashed: dict[int, tuple[int, str]] = {}
+def _landings(
+    history: list[BranchCommit], default_line: set[str]
+) -> tuple[dict[str, list[Landing]], dict[int, list[Landing]]]:
+    """Every merge commit by the heads it merged, and every "(#N)" commit by N."""
+    merged: dict[str, list[Landing]] = {}
+    squashed: dict[int, list[Landing]] = {}
     for commit in history:
         if not commit.parents:
             continue
-        landing = (commit.committed_at, commit.parents[0])
+        landing = Landing(commit.sha not in default_line, commit.committed_at, commit.parents[0])
         for merged_parent in commit.parents[1:]:
-            if merged_parent not in merged or landing < merged[merged_parent]:
-                merged[merged_parent] = landing
+            merged.setdefault(merged_parent, []).append(landing)
         match = SQUASH_SUBJECT.search(commit.subject)
         if match:
-            number = int(match[1])
-            if number not in squashed or landing < squashed[number]:
-                squashed[number] = landing
-    return (
-        {head: tip for head, (_, tip) in merged.items()},
-        {number: tip for number, (_, tip) in squashed.items()},
-    )
+            squashed.setdefault(int(match[1]), []).append(landing)
+    return merged, squashed

@@ -3,7 +3,7 @@
 Only fields present in GitHub's *list* responses are read: PyGithub fetches an object by itself
 when a field its list response lacked is touched (`Issue.pull_request` on a plain issue, for
 one), which would cost a request per item. The issues list holds the pull requests too: they are
-told apart by their `html_url` (`.../pull/N`), and their `pull_request` part carries `merged_at`,
+told apart by their `html_url` (ending in `/pull/N`), and their `pull_request` part carries `merged_at`,
 so one list covers both; heads and bases come from the mirror.
 """
 
@@ -11,7 +11,7 @@ from __future__ import annotations
 
 from collections.abc import Iterator
 from dataclasses import dataclass
-from datetime import datetime, timezone
+from datetime import datetime, timedelta, timezone
 
 import github
 from github.Issue import Issue
@@ -109,7 +109,7 @@ def read_issues_list(repo: Repository) -> IssuesList:
             issue,
         )
         items[item.number] = item
-        if "/pull/" not in issue.html_url:
+        if not issue.html_url.endswith(f"/pull/{issue.number}"):
             continue
         # Set in the list response for a PR, so reading it fetches nothing.
         listed = issue.pull_request
@@ -135,9 +135,13 @@ def list_merged_at(repo: Repository) -> dict[int, datetime | None]:
     return {pull.number: pull.merged_at for pull in repo.get_pulls(state="all", direction="asc")}
 
 
-def base_sha(repo: Repository, number: int) -> str:
-    """The base commit GitHub recorded for one PR: a request of its own, asked only when git cannot tell."""
-    return repo.get_pull(number).base.sha
+def base_sha(repo: Repository, number: int) -> str | None:
+    """The base commit GitHub recorded for one PR (None if it has no such PR): a request of its
+    own, asked only when git cannot tell."""
+    try:
+        return repo.get_pull(number).base.sha
+    except github.UnknownObjectException:
+        return None
 
 
 def _issue_number(issue_url: str) -> int:
@@ -147,6 +151,8 @@ def _issue_number(issue_url: str) -> int:
 def list_repo_comments(repo: Repository, since: datetime, until: datetime | None) -> Iterator[CommentItem]:
     """The repository's issue comments, oldest first: those updated at or after `since` (GitHub's
     filter), stopping at the first created at or after `until`."""
+    # PyGithub writes `since` as if it were UTC; a second earlier in case GitHub's "after" is strict.
+    since = since.astimezone(timezone.utc) - timedelta(seconds=1)
     for comment in repo.get_issues_comments(sort="created", direction="asc", since=since):
         if until is not None and comment.created_at >= until:
             return

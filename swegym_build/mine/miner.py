@@ -117,7 +117,7 @@ def mine(
     mirror = Mirror.sync(workspace.mirror_dir(full_name), clone_url, token)
     heads = mirror.pull_heads()
 
-    def ask_base_sha(number: int) -> str:
+    def ask_base_sha(number: int) -> str | None:
         with translate_errors(options.repo, api_url):
             return base_sha(remote, number)
 

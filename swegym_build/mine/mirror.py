@@ -80,6 +80,8 @@ class Mirror:
                 repo.git.remote("add", "origin", clone_url)
             repo = git.Repo(path)
             repo.git.remote("set-url", "origin", clone_url)
+            # A commit-graph keeps merge-bases against a tip far from the fork point fast.
+            repo.git.config("fetch.writeCommitGraph", "true")
             repo.git.fetch("--quiet", "--force", "--no-tags", "origin", *FETCH_REFSPECS, env=env)
         except git.GitCommandError as error:
             # stderr may echo the URL, never the header that carries the token.
@@ -117,12 +119,12 @@ class Mirror:
             return None
 
     def first_parent_line(self, tip: str) -> set[str]:
-        """The commits a branch pointed at over time (as far as its history tells)."""
+        """The branch's own line: its commits reached by first parents only (merged work is not)."""
         return set(self._git.rev_list("--first-parent", tip).split())
 
     def branch_history(self) -> list[BranchCommit]:
-        """Every commit reachable from any branch, in one pass over the history."""
-        output = self._git.log("--branches", "--format=%H%x00%P%x00%ct%x00%s%x1e")
+        """Every commit reachable from a branch or tag (a deleted release line may be tagged)."""
+        output = self._git.log("--branches", "--tags", "--format=%H%x00%P%x00%ct%x00%s%x1e")
         found = []
         for record in output.split("\x1e"):
             record = record.strip("\n")
@@ -131,6 +133,9 @@ class Mirror:
             sha, parents, stamp, subject = record.split("\x00", 3)
             found.append(BranchCommit(sha, tuple(parents.split()), int(stamp), subject))
         return found
+
+    def commit_time(self, sha: str) -> int:
+        return int(self._git.show("-s", "--format=%ct", sha).strip())
 
     def commits(self, base: str, head: str) -> list[CommitInfo]:
         """Commits reachable from `head` and not from `base`, oldest first."""

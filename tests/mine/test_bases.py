@@ -90,10 +90,10 @@ class Repo:
 class AskedBase:
     """Stands in for the API's answer (a PR's recorded base sha) and counts the asks."""
 
-    def __init__(self, answers: dict[int, str] | None = None) -> None:
+    def __init__(self, answers: dict[int, str | None] | None = None) -> None:
         self.answers, self.asked = answers or {}, []
 
-    def __call__(self, number: int) -> str:
+    def __call__(self, number: int) -> str | None:
         self.asked.append(number)
         return self.answers[number]
 
@@ -241,3 +241,67 @@ def test_pull_heads_come_from_refs_pull(repo: Repo, tmp_path: Path) -> None:
     _, head12 = repo.pull(12)
 
     assert repo.mirror(tmp_path / "mirror.git").pull_heads() == {1: head1, 12: head12}
+
+
+def test_a_later_backport_merge_of_the_branch_does_not_replace_the_squash(repo: Repo, tmp_path: Path) -> None:
+    repo.branch("release-1.x")
+    repo.git("checkout", "-q", "main")
+    repo.commit("main-a")
+    fork, head = repo.pull(1)
+    repo.git("checkout", "-q", "main")
+    repo.commit("main-b")
+    repo.squash(1)
+    repo.git("checkout", "-q", "release-1.x")
+    repo.git("merge", "-q", "--no-ff", "-m", "Backport #1 to 1.x", "pr1")
+    repo.drop_branches("pr1")
+
+    assert _finder(repo, tmp_path).base_commit(1, head) == fork
+
+
+def test_an_open_branch_that_merged_the_pr_into_itself_is_not_its_landing(repo: Repo, tmp_path: Path) -> None:
+    start = repo.git("rev-parse", "main")
+    repo.commit("main-a")
+    fork, head = repo.pull(1)
+    repo.branch("stacked", start)
+    repo.commit("stacked-work")
+    repo.git("merge", "-q", "--no-ff", "-m", "Merge branch 'pr1' into stacked", "pr1")
+    repo.squash(1)
+    repo.drop_branches("pr1")
+
+    assert _finder(repo, tmp_path).base_commit(1, head) == fork
+
+
+def test_an_older_commit_with_the_same_number_in_its_subject_is_not_the_squash(
+    repo: Repo, tmp_path: Path
+) -> None:
+    repo.commit("upstream-thing", "An upstream change (#6)")  # imported history, another #6
+    repo.commit("more-upstream")
+    fork, head = repo.pull(6)
+    repo.git("checkout", "-q", "main")
+    repo.commit("main-moves-on")
+    repo.rebase_merge(6)
+    repo.drop_branches("pr6")
+
+    assert _finder(repo, tmp_path).base_commit(6, head) == fork
+
+
+def test_a_deleted_release_branch_is_still_read_through_its_tag(repo: Repo, tmp_path: Path) -> None:
+    repo.branch("release-1.x")
+    release_tip = repo.commit("release-only-fix")
+    repo.git("checkout", "-q", "main")
+    repo.commit("main-feature")
+    _, head = repo.pull(3, start="release-1.x")
+    repo.squash(3, into="release-1.x")
+    repo.git("tag", "v1.0.1", "release-1.x")
+    repo.drop_branches("pr3", "release-1.x")
+
+    assert _finder(repo, tmp_path).base_commit(3, head) == release_tip
+
+
+def test_a_pr_the_api_does_not_know_gets_no_base(repo: Repo, tmp_path: Path) -> None:
+    _, head = repo.pull(6)
+    repo.git("checkout", "-q", "main")
+    repo.git("merge", "-q", "--ff-only", "pr6")
+    repo.drop_branches("pr6")
+
+    assert _finder(repo, tmp_path, AskedBase({6: None})).base_commit(6, head) is None
