@@ -105,10 +105,11 @@ def repo_json(repo: FakeRepo, base: str) -> dict[str, Any]:
     }
 
 
-def _issue_urls(repo: FakeRepo, number: int, base: str) -> dict[str, str]:
+def _issue_urls(repo: FakeRepo, number: int, base: str, page: str = "issues") -> dict[str, str]:
+    """An item's URLs in the issues API; `page` is "pull" for a PR, whose page is under /pull/."""
     return {
         "url": f"{base}/repos/{repo.full_name}/issues/{number}",
-        "html_url": f"https://github.com/{repo.full_name}/issues/{number}",
+        "html_url": f"https://github.com/{repo.full_name}/{page}/{number}",
         "comments_url": f"{base}/repos/{repo.full_name}/issues/{number}/comments",
     }
 
@@ -151,9 +152,7 @@ def pull_as_issue_json(repo: FakeRepo, pull: FakePull, base: str, comments: int)
             "patch_url": f"https://github.com/{repo.full_name}/pull/{pull.number}.patch",
             **({"merged_at": pull.merged_at} if repo.issues_list_merged_at else {}),
         },
-        **_issue_urls(repo, pull.number, base),
-        # As on GitHub, a PR's page is under /pull/, even in the issues list.
-        "html_url": f"https://github.com/{repo.full_name}/pull/{pull.number}",
+        **_issue_urls(repo, pull.number, base, page="pull"),
     }
 
 
