@@ -22,10 +22,10 @@ the API is asked for that one PR's base.
 from __future__ import annotations
 
 import re
-from collections.abc import Callable
+from collections.abc import Callable, Mapping
 from dataclasses import dataclass
 
-from swegym_build.mine.mirror import BranchCommit, Mirror
+from swegym_build.mine.mirror import BranchCommit, Mirror, PullHead
 
 SQUASH_SUBJECT = re.compile(r"\(#(\d+)\)\s*$")
 
@@ -43,9 +43,14 @@ class BaseFinder:
     """Base commits of merged PRs: one pass over the mirror's history, then a merge-base per PR."""
 
     def __init__(
-        self, mirror: Mirror, default_branch: str, ask_base_sha: Callable[[int], str | None]
+        self,
+        mirror: Mirror,
+        default_branch: str,
+        heads: Mapping[int, PullHead],
+        ask_base_sha: Callable[[int], str | None],
     ) -> None:
         self._mirror, self._ask_base_sha = mirror, ask_base_sha
+        self._head_times = {head.sha: head.committed_at for head in heads.values()}
         self._default_tip = mirror.branch_tip(default_branch)
         self._default_line = mirror.first_parent_line(self._default_tip) if self._default_tip else set()
         self._merged, self._squashed = _landings(mirror.branch_history(), self._default_line)
@@ -65,7 +70,7 @@ class BaseFinder:
         traces = [*self._merged.get(head, ()), *self._squashed.get(number, ())]
         if not traces:
             return None
-        head_time = self._mirror.commit_time(head)
+        head_time = self._head_times[head]
         landings = [landing for landing in traces if landing.committed_at >= head_time]
         return min(landings).tip_before if landings else None
 

@@ -13,7 +13,7 @@ from datetime import datetime
 from swegym_build.mine.bases import BaseFinder
 from swegym_build.mine.linking import closing_references
 from swegym_build.mine.listing import IssueItem, PullItem
-from swegym_build.mine.mirror import Mirror
+from swegym_build.mine.mirror import Mirror, PullHead
 from swegym_build.mine.testfiles import is_test_path
 
 # Rejection reasons, as stored in the state store and shown in summaries.
@@ -59,7 +59,7 @@ class Candidate:
 
 def decide(
     pull: PullItem,
-    head: str | None,
+    pull_head: PullHead | None,
     repo: str,
     issues: Mapping[int, IssueItem],
     mirror: Mirror,
@@ -68,8 +68,9 @@ def decide(
 ) -> Candidate | Rejected:
     if pull.merged_at is None:
         return Rejected(NOT_MERGED, "still open" if pull.state == "open" else "closed without merging")
-    if head is None:
+    if pull_head is None:
         return Rejected(HEAD_MISSING, f"the mirror has no refs/pull/{pull.number}/head")
+    head = pull_head.sha
     if not mirror.has_commit(head):
         return Rejected(HEAD_MISSING, f"head {head[:12]} is not in the mirror")
     base_commit = bases.base_commit(pull.number, head)

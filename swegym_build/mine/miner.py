@@ -33,7 +33,7 @@ from swegym_build.mine.listing import (
     read_issues_list,
     translate_errors,
 )
-from swegym_build.mine.mirror import Mirror
+from swegym_build.mine.mirror import Mirror, PullHead
 from swegym_build.records import TaskInstance, instance_id_for
 from swegym_build.state import FAILED, KEPT, REJECTED, StateStore
 from swegym_build.workspace import Workspace
@@ -121,7 +121,7 @@ def mine(
         with translate_errors(options.repo, api_url):
             return base_sha(remote, number)
 
-    bases = BaseFinder(mirror, default_branch, ask_base_sha)
+    bases = BaseFinder(mirror, default_branch, heads, ask_base_sha)
     raw = AppendOnlyJsonl(workspace.raw_file(full_name))
     written = {row["instance_id"] for row in raw}
 
@@ -203,7 +203,7 @@ def mine(
 
 def _decide_safely(
     pull: PullItem,
-    head: str | None,
+    head: PullHead | None,
     repo: str,
     issues: dict[int, IssueItem],
     mirror: Mirror,

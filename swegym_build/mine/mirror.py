@@ -42,6 +42,12 @@ class ChangedFile:
 
 
 @dataclass(frozen=True)
+class PullHead:
+    sha: str
+    committed_at: int  # a landing cannot be older than this
+
+
+@dataclass(frozen=True)
 class BranchCommit:
     """A commit reachable from some branch, as much as telling where PRs landed needs."""
 
@@ -101,15 +107,17 @@ class Mirror:
         except git.GitCommandError:
             return None
 
-    def pull_heads(self) -> dict[int, str]:
+    def pull_heads(self) -> dict[int, PullHead]:
         """The head commit of every pull request, from `refs/pull/<N>/head`."""
-        output = self._git.for_each_ref("--format=%(refname) %(objectname)", "refs/pull/")
+        output = self._git.for_each_ref(
+            "--format=%(refname) %(objectname) %(committerdate:unix)", "refs/pull/"
+        )
         heads = {}
         for line in output.splitlines():
-            ref, sha = line.split(" ", 1)
+            ref, sha, stamp = line.split(" ")
             _, _, number, kind = ref.split("/", 3)
             if kind == "head" and number.isdigit():
-                heads[int(number)] = sha
+                heads[int(number)] = PullHead(sha, int(stamp))
         return heads
 
     def branch_tip(self, branch: str) -> str | None:
@@ -133,9 +141,6 @@ class Mirror:
             sha, parents, stamp, subject = record.split("\x00", 3)
             found.append(BranchCommit(sha, tuple(parents.split()), int(stamp), subject))
         return found
-
-    def commit_time(self, sha: str) -> int:
-        return int(self._git.show("-s", "--format=%ct", sha).strip())
 
     def commits(self, base: str, head: str) -> list[CommitInfo]:
         """Commits reachable from `head` and not from `base`, oldest first."""

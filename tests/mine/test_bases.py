@@ -105,7 +105,8 @@ def repo(tmp_path: Path) -> Repo:
 
 
 def _finder(repo: Repo, tmp_path: Path, ask: AskedBase | None = None) -> BaseFinder:
-    return BaseFinder(repo.mirror(tmp_path / "mirror.git"), "main", ask or AskedBase())
+    mirror = repo.mirror(tmp_path / "mirror.git")
+    return BaseFinder(mirror, "main", mirror.pull_heads(), ask or AskedBase())
 
 
 def test_merge_commit_gives_the_fork_point_even_after_main_moved_on(repo: Repo, tmp_path: Path) -> None:
@@ -240,7 +241,8 @@ def test_pull_heads_come_from_refs_pull(repo: Repo, tmp_path: Path) -> None:
     _, head1 = repo.pull(1)
     _, head12 = repo.pull(12)
 
-    assert repo.mirror(tmp_path / "mirror.git").pull_heads() == {1: head1, 12: head12}
+    heads = repo.mirror(tmp_path / "mirror.git").pull_heads()
+    assert {number: head.sha for number, head in heads.items()} == {1: head1, 12: head12}
 
 
 def test_a_later_backport_merge_of_the_branch_does_not_replace_the_squash(repo: Repo, tmp_path: Path) -> None:
