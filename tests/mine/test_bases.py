@@ -145,7 +145,10 @@ def test_squash_into_main(repo: Repo, tmp_path: Path) -> None:
     assert _finder(repo, tmp_path).base_commit(2, head) == fork
 
 
-def test_squash_into_a_release_branch_forks_from_that_branch(repo: Repo, tmp_path: Path) -> None:
+@pytest.mark.parametrize("deleted_but_tagged", [False, True], ids=["branch", "tag-of-deleted-branch"])
+def test_squash_into_a_release_branch_forks_from_that_branch(
+    repo: Repo, tmp_path: Path, deleted_but_tagged: bool
+) -> None:
     repo.branch("release-1.x")
     release_tip = repo.commit("release-only-fix")
     repo.git("checkout", "-q", "main")
@@ -154,6 +157,9 @@ def test_squash_into_a_release_branch_forks_from_that_branch(repo: Repo, tmp_pat
     assert fork == release_tip
     repo.squash(3, into="release-1.x")
     repo.drop_branches("pr3")
+    if deleted_but_tagged:  # the release line lives on only in its tag
+        repo.git("tag", "v1.0.1", "release-1.x")
+        repo.drop_branches("release-1.x")
 
     # The default branch alone would give the older point where release-1.x left main, and the
     # patch would carry the release branch's own commits.
@@ -285,19 +291,6 @@ def test_an_older_commit_with_the_same_number_in_its_subject_is_not_the_squash(
     repo.drop_branches("pr6")
 
     assert _finder(repo, tmp_path).base_commit(6, head) == fork
-
-
-def test_a_deleted_release_branch_is_still_read_through_its_tag(repo: Repo, tmp_path: Path) -> None:
-    repo.branch("release-1.x")
-    release_tip = repo.commit("release-only-fix")
-    repo.git("checkout", "-q", "main")
-    repo.commit("main-feature")
-    _, head = repo.pull(3, start="release-1.x")
-    repo.squash(3, into="release-1.x")
-    repo.git("tag", "v1.0.1", "release-1.x")
-    repo.drop_branches("pr3", "release-1.x")
-
-    assert _finder(repo, tmp_path).base_commit(3, head) == release_tip
 
 
 def test_a_pr_the_api_does_not_know_gets_no_base(repo: Repo, tmp_path: Path) -> None:

@@ -4,12 +4,12 @@ from __future__ import annotations
 
 import math
 import subprocess
-from datetime import datetime
 from pathlib import Path
 
 import pytest
 
 from swegym_build.fakegithub import FakeGitHub, World
+from swegym_build.fakegithub.server import RequestRecord
 from swegym_build.fakegithub.synthetic import (
     CANDIDATE,
     CLOSED_UNMERGED,
@@ -27,6 +27,8 @@ from swegym_build.fakegithub.synthetic import (
     grow_synthetic_world,
 )
 from swegym_build.mine.decide import NO_CODE_CHANGE, NO_LINKED_ISSUE, NO_TEST_CHANGE, NOT_MERGED
+from swegym_build.mine.listing import iso
+from swegym_build.mine.miner import MineSummary
 from swegym_build.state import StateStore
 from swegym_build.workspace import Workspace
 from tests.mine.helpers import raw_instances, run_mine
@@ -163,19 +165,29 @@ def test_base_commits_match_the_forks_github_records_for_every_landing(
         assert instance.base_commit == expected, (number, truth.landings[number])
 
 
+def _mine_grow_and_mine_again(
+    world: World, workspace: Workspace, **growth: float
+) -> tuple[MineSummary, SyntheticTruth, list[RequestRecord]]:
+    """Mine the world, grow it (`grow_synthetic_world` arguments), mine again: the second run,
+    the truth about the new pull requests, and the requests the second run sent."""
+    repo = world.get(REPO_NAME)
+    assert repo is not None
+    with FakeGitHub(world) as fake:
+        run_mine(fake, workspace, repo=REPO_NAME)
+        new = grow_synthetic_world(repo, **growth)
+        fake.reset_counter()
+        summary = run_mine(fake, workspace, repo=REPO_NAME)
+        return summary, new, list(fake.requests)
+
+
 def test_grown_world_mines_only_the_new_candidates(
     synthetic: tuple[World, SyntheticTruth], tmp_path: Path
 ) -> None:
     world, _ = synthetic
     workspace = Workspace.resolve(tmp_path / "ws")
-    repo = world.get(REPO_NAME)
-    assert repo is not None
-    with FakeGitHub(world) as fake:
-        run_mine(fake, workspace, repo=REPO_NAME)
-        new = grow_synthetic_world(
-            repo, pulls=15, issues=10, comments_per_issue=1.5, comments_per_pull=1, seed=12
-        )
-        summary = run_mine(fake, workspace, repo=REPO_NAME)
+    summary, new, _ = _mine_grow_and_mine_again(
+        world, workspace, pulls=15, issues=10, comments_per_issue=1.5, comments_per_pull=1, seed=12
+    )
 
     assert min(new.kinds) > PULLS + ISSUES and len(new.kinds) == 15
     assert summary.already_done == PULLS
@@ -188,15 +200,10 @@ def test_new_pulls_after_a_full_last_page_are_seen(tmp_path: Path) -> None:
     world, _ = build_synthetic_world(
         tmp_path / "world", pulls=100, issues=100, comments_per_issue=0.5, comments_per_pull=0.5, seed=3
     )
-    repo = world.get(REPO_NAME)
-    assert repo is not None
     workspace = Workspace.resolve(tmp_path / "ws")
-    with FakeGitHub(world) as fake:
-        run_mine(fake, workspace, repo=REPO_NAME)
-        new = grow_synthetic_world(
-            repo, pulls=20, issues=5, comments_per_issue=0.5, comments_per_pull=0.5, seed=4
-        )
-        summary = run_mine(fake, workspace, repo=REPO_NAME)
+    summary, new, _ = _mine_grow_and_mine_again(
+        world, workspace, pulls=20, issues=5, comments_per_issue=0.5, comments_per_pull=0.5, seed=4
+    )
 
     assert summary.scanned == 120
     _assert_kept_as_planted(workspace, new)
@@ -209,17 +216,12 @@ def test_comments_of_old_issues_asked_one_by_one_and_the_recent_stretch_paged(tm
     world, _ = build_synthetic_world(
         tmp_path / "world", pulls=150, issues=150, comments_per_issue=4, comments_per_pull=4, seed=5
     )
+    workspace = Workspace.resolve(tmp_path / "ws")
+    summary, new, requests = _mine_grow_and_mine_again(
+        world, workspace, pulls=100, issues=100, comments_per_issue=3, comments_per_pull=3, seed=6
+    )
     repo = world.get(REPO_NAME)
     assert repo is not None
-    workspace = Workspace.resolve(tmp_path / "ws")
-    with FakeGitHub(world) as fake:
-        run_mine(fake, workspace, repo=REPO_NAME)
-        new = grow_synthetic_world(
-            repo, pulls=100, issues=100, comments_per_issue=3, comments_per_pull=3, seed=6
-        )
-        fake.reset_counter()
-        summary = run_mine(fake, workspace, repo=REPO_NAME)
-        requests = list(fake.requests)
 
     _assert_kept_as_planted(workspace, new)
     chosen = summary.hint_plan
@@ -230,11 +232,7 @@ def test_comments_of_old_issues_asked_one_by_one_and_the_recent_stretch_paged(tm
     assert all("since=" in r.query for r in listed)
     linked = {n for planted in new.candidates.values() for n in planted.issue_numbers}
     commented = {c.issue_number for c in repo.comments} & linked
-    since = _iso(chosen.since)
+    since = iso(chosen.since)
     assert {n for n in commented if repo.issues[n].created_at < since} == set(asked)
     assert len(asked) + len(listed) <= chosen.estimated_requests
     assert chosen.estimated_requests < min(len(commented), math.ceil(len(repo.comments) / 100))
-
-
-def _iso(moment: datetime) -> str:
-    return moment.strftime("%Y-%m-%dT%H:%M:%SZ")
