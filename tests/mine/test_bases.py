@@ -6,6 +6,7 @@ Each test builds a small repository with the git CLI the way the landing leaves 
 
 from __future__ import annotations
 
+import os
 import subprocess
 from pathlib import Path
 
@@ -13,6 +14,7 @@ import pytest
 
 from swegym_build.mine.bases import BaseFinder
 from swegym_build.mine.mirror import Mirror
+from tests.versions.githistory import FIXED_ENV
 
 
 class Repo:
@@ -25,17 +27,7 @@ class Repo:
     def git(self, *args: str) -> str:
         self.clock += 60
         stamp = f"{self.clock} +0000"
-        env = {
-            "GIT_AUTHOR_NAME": "a",
-            "GIT_AUTHOR_EMAIL": "a@example.invalid",
-            "GIT_COMMITTER_NAME": "a",
-            "GIT_COMMITTER_EMAIL": "a@example.invalid",
-            "GIT_AUTHOR_DATE": stamp,
-            "GIT_COMMITTER_DATE": stamp,
-            "GIT_CONFIG_GLOBAL": "/dev/null",
-            "GIT_CONFIG_NOSYSTEM": "1",
-            "PATH": "/usr/bin:/bin",
-        }
+        env = {**os.environ, **FIXED_ENV, "GIT_AUTHOR_DATE": stamp, "GIT_COMMITTER_DATE": stamp}
         done = subprocess.run(
             ["git", *args], cwd=self.path, env=env, check=True, capture_output=True, text=True
         )
