@@ -22,11 +22,11 @@ from typing import TypeVar
 import docker
 import docker.errors
 
-from swegym_build.build import ensure_base_image
-from swegym_build.build.cache import CACHE_DIR_ENV, cache_dir
-from swegym_build.build.labels import OWNER_LABEL, TIER_LABEL
-from swegym_build.build.python_provider import release_for
-from swegym_build.build.rootfs import ensure_rootfs_image, ensure_rootfs_tarball, rootfs_tag
+from swegym_build.images import ensure_base_image
+from swegym_build.images.cache import CACHE_DIR_ENV, cache_dir
+from swegym_build.images.labels import OWNER_LABEL, TIER_LABEL
+from swegym_build.images.python_provider import release_for
+from swegym_build.images.rootfs import ensure_rootfs_image, ensure_rootfs_tarball, rootfs_tag
 from swegym_build.workspace import Workspace
 
 T = TypeVar("T")

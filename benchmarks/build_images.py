@@ -22,9 +22,9 @@ from pathlib import Path
 
 import docker
 
-from swegym_build.build.labels import OWNER_LABEL
-from swegym_build.build.stage import BuildSummary, load_versioned, run_build
 from swegym_build.demo import SAMPLE_REPO, mine_sample
+from swegym_build.images.labels import OWNER_LABEL
+from swegym_build.images.stage import BuildSummary, load_versioned, run_build
 from swegym_build.jsonl import write_jsonl_atomically
 from swegym_build.records import TaskInstance, instance_id_for
 from swegym_build.state import StateStore

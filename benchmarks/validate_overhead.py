@@ -19,8 +19,8 @@ from pathlib import Path
 
 import docker
 
-from swegym_build.build.stage import load_versioned, run_build
 from swegym_build.demo import mine_sample
+from swegym_build.images.stage import load_versioned, run_build
 from swegym_build.state import StateStore
 from swegym_build.validate.runner import Limits
 from swegym_build.validate.stage import ValidateOptions, read_result, run_validate

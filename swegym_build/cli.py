@@ -232,8 +232,8 @@ def clean(
     ] = None,
 ) -> None:
     """Remove the containers and images swegym-build made (by label), and nothing else."""
-    from swegym_build.build.clean import remove_built
     from swegym_build.display import console
+    from swegym_build.images.clean import remove_built
     from swegym_build.pipeline import docker_client
 
     removed = remove_built(docker_client(), tier or None)

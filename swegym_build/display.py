@@ -12,8 +12,8 @@ from rich.live import Live
 from rich.table import Table
 from rich.text import Text
 
-from swegym_build.build.stage import BuildSummary
 from swegym_build.github.transport import ApiStats
+from swegym_build.images.stage import BuildSummary
 from swegym_build.mine.miner import MineProgress, MineSummary
 from swegym_build.publish.stage import PublishSummary
 from swegym_build.validate.stage import ValidateSummary

@@ -8,7 +8,6 @@ from __future__ import annotations
 
 import docker
 
-from swegym_build.build.stage import BuildSummary, load_versioned, run_build
 from swegym_build.display import (
     MineDisplay,
     build_summary,
@@ -23,6 +22,7 @@ from swegym_build.executors import Executor
 from swegym_build.github.client import open_github
 from swegym_build.github.http_cache import HttpCache
 from swegym_build.github.transport import ApiStats, GitHubTransport
+from swegym_build.images.stage import BuildSummary, load_versioned, run_build
 from swegym_build.mine.decide import Limits
 from swegym_build.mine.miner import MineOptions, MineSummary, mine
 from swegym_build.publish.stage import PublishOptions, PublishSummary, run_publish

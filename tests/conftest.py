@@ -10,9 +10,9 @@ from pathlib import Path
 import docker
 import pytest
 
-from swegym_build.build.stage import load_versioned, run_build
 from swegym_build.fakegithub import FakeGitHub, World
 from swegym_build.fakegithub.sample import build_sample_world
+from swegym_build.images.stage import load_versioned, run_build
 from swegym_build.publish import LocalRegistry
 from swegym_build.publish.registry import BINARY, INSTALL_HINT
 from swegym_build.workspace import Workspace

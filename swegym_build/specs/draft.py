@@ -19,8 +19,8 @@ from typing import Any
 
 import yaml
 
-from swegym_build.build.python_provider import python_versions_available
 from swegym_build.errors import GitError
+from swegym_build.images.python_provider import python_versions_available
 from swegym_build.specs.model import LogParser, RepoSpec, VersionEntry, VersionSpec
 from swegym_build.specs.ranges import parse_key
 from swegym_build.specs.yamlio import load_yaml

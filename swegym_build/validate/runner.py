@@ -16,7 +16,7 @@ from pathlib import Path
 import docker
 import requests
 
-from swegym_build.build.labels import tier_labels
+from swegym_build.images.labels import tier_labels
 
 log = logging.getLogger(__name__)
 

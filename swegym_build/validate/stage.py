@@ -25,10 +25,10 @@ from typing import Any
 
 import docker
 
-from swegym_build.build.engine import existing_image
 from swegym_build.dockerio import pull_local_tag
 from swegym_build.errors import SwegymError, ValidationError
 from swegym_build.executors import Executor, LocalExecutor
+from swegym_build.images.engine import existing_image
 from swegym_build.jsonl import write_jsonl_atomically
 from swegym_build.records import TaskInstance
 from swegym_build.state import FAILED, KEPT, REJECTED, StateStore

@@ -17,9 +17,9 @@ from pathlib import Path
 import docker
 import pytest
 
-from swegym_build.build.labels import TIER_LABEL
-from swegym_build.build.stage import load_versioned, run_build
 from swegym_build.executors import RayExecutor
+from swegym_build.images.labels import TIER_LABEL
+from swegym_build.images.stage import load_versioned, run_build
 from swegym_build.publish import LocalRegistry
 from swegym_build.state import StateStore
 from swegym_build.validate.runner import Limits

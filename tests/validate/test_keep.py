@@ -10,8 +10,8 @@ from pathlib import Path
 import docker
 import pytest
 
-from swegym_build.build.engine import existing_image
-from swegym_build.build.stage import load_versioned, run_build
+from swegym_build.images.engine import existing_image
+from swegym_build.images.stage import load_versioned, run_build
 from swegym_build.state import StateStore
 from swegym_build.validate.runner import Limits
 from swegym_build.validate.stage import ValidateOptions, run_validate

@@ -8,7 +8,7 @@ import json
 import docker
 import pytest
 
-from swegym_build.build.stage import load_versioned
+from swegym_build.images.stage import load_versioned
 from swegym_build.jsonl import read_jsonl
 from swegym_build.state import StateStore
 from swegym_build.validate.stage import ValidateOptions, read_result, run_validate

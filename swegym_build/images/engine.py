@@ -11,8 +11,8 @@ from typing import Any
 import docker
 from docker.models.images import Image
 
-from swegym_build.build.progress import Progress
 from swegym_build.errors import BuildError
+from swegym_build.images.progress import Progress
 
 log = logging.getLogger(__name__)
 

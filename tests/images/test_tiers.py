@@ -1,6 +1,6 @@
 import pytest
 
-from swegym_build.build.tiers import project_installs
+from swegym_build.images.tiers import project_installs
 
 
 @pytest.mark.parametrize(

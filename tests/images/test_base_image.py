@@ -13,14 +13,14 @@ from pathlib import Path
 import docker
 import pytest
 
-from swegym_build.build import base_image as base_image_module
-from swegym_build.build import ensure_base_image, python_versions_available
-from swegym_build.build.base_image import BaseImage
-from swegym_build.build.cache import CACHE_DIR_ENV
-from swegym_build.build.labels import OWNER_LABEL, TIER_LABEL, tier_labels
-from swegym_build.build.python_provider import normalize_version, release_for
-from swegym_build.build.rootfs import rootfs_tag
 from swegym_build.errors import BuildError
+from swegym_build.images import base_image as base_image_module
+from swegym_build.images import ensure_base_image, python_versions_available
+from swegym_build.images.base_image import BaseImage
+from swegym_build.images.cache import CACHE_DIR_ENV
+from swegym_build.images.labels import OWNER_LABEL, TIER_LABEL, tier_labels
+from swegym_build.images.python_provider import normalize_version, release_for
+from swegym_build.images.rootfs import rootfs_tag
 
 REPO_ROOT = Path(__file__).resolve().parents[2]
 

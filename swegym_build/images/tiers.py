@@ -19,12 +19,12 @@ from typing import Any
 
 import docker
 
-from swegym_build.build import snapshot
-from swegym_build.build.base_image import BaseImage
-from swegym_build.build.engine import build_image, existing_image, inputs_digest, label_instruction, log_tail
-from swegym_build.build.labels import tier_labels
-from swegym_build.build.progress import Progress
 from swegym_build.errors import BuildError
+from swegym_build.images import snapshot
+from swegym_build.images.base_image import BaseImage
+from swegym_build.images.engine import build_image, existing_image, inputs_digest, label_instruction, log_tail
+from swegym_build.images.labels import tier_labels
+from swegym_build.images.progress import Progress
 from swegym_build.records import repo_slug
 
 HARNESS = Path(__file__).resolve().parents[2] / "harness"

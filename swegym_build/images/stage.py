@@ -19,18 +19,18 @@ from pathlib import Path
 
 import docker
 
-from swegym_build.build.base_image import BaseImage, ensure_base_image
-from swegym_build.build.engine import existing_image
-from swegym_build.build.tiers import (
+from swegym_build.dockerio import push_local_tag
+from swegym_build.errors import BuildError, GitError
+from swegym_build.executors import Executor, LocalExecutor
+from swegym_build.images.base_image import BaseImage, ensure_base_image
+from swegym_build.images.engine import existing_image
+from swegym_build.images.tiers import (
     BuiltImage,
     EnvRecipe,
     InstanceRecipe,
     ensure_env_image,
     ensure_instance_image,
 )
-from swegym_build.dockerio import push_local_tag
-from swegym_build.errors import BuildError, GitError
-from swegym_build.executors import Executor, LocalExecutor
 from swegym_build.jsonl import read_jsonl
 from swegym_build.records import TaskInstance
 from swegym_build.state import FAILED, KEPT, StateStore

@@ -9,7 +9,7 @@ import subprocess
 import docker
 import pytest
 
-from swegym_build.build.stage import load_versioned, run_build
+from swegym_build.images.stage import load_versioned, run_build
 from swegym_build.state import StateStore
 from swegym_build.workspace import Workspace
 
