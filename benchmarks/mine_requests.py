@@ -4,7 +4,7 @@
         [--comments-per-pull 1] [--new-pulls 50] [--new-issues 25] [--densities 0.5,1,2,4]
         [--seed 7] [--workdir DIR]
 
-Builds a synthetic world (`swegym_build.fakegithub.synthetic`: a real git repository and its
+Builds a synthetic world (`swegym_build.testing.fakegithub.synthetic`: a real git repository and its
 issues, pull requests and comments), serves it with the fake GitHub on 127.0.0.1 and mines it
 with the real miner through PyGithub over HTTP, as `swegym-build mine` does. Reports the requests
 the server received and the miner counted, per PR scanned, against the target (<= 0.05) and
@@ -27,19 +27,19 @@ from pathlib import Path
 from rich.console import Console
 from rich.table import Table
 
-from swegym_build.fakegithub import FakeGitHub, World
-from swegym_build.fakegithub.synthetic import (
-    REPO_NAME,
-    SyntheticTruth,
-    build_synthetic_world,
-    grow_synthetic_world,
-)
 from swegym_build.github.client import open_github
 from swegym_build.github.http_cache import HttpCache
 from swegym_build.github.transport import ApiStats, GitHubTransport
 from swegym_build.jsonl import read_jsonl
 from swegym_build.mine.miner import MineOptions, MineSummary, mine
 from swegym_build.state import StateStore
+from swegym_build.testing.fakegithub import FakeGitHub, World
+from swegym_build.testing.fakegithub.synthetic import (
+    REPO_NAME,
+    SyntheticTruth,
+    build_synthetic_world,
+    grow_synthetic_world,
+)
 from swegym_build.workspace import Workspace
 
 TARGET = 0.05

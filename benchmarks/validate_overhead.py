@@ -22,7 +22,7 @@ import docker
 from swegym_build.demo import mine_sample
 from swegym_build.images.stage import load_versioned, run_build
 from swegym_build.state import StateStore
-from swegym_build.validate.runner import Limits
+from swegym_build.validate.runner import ContainerLimits
 from swegym_build.validate.stage import ValidateOptions, read_result, run_validate
 from swegym_build.versions.stage import run_versions
 from swegym_build.workspace import Workspace
@@ -45,7 +45,8 @@ def main() -> None:
         run_versions(workspace, state)
         instances = load_versioned(workspace, None, None)
         run_build(client, workspace, state, instances, workers=2)
-        options = ValidateOptions(runs=args.runs, limits=Limits(timeout=args.timeout), workers=args.workers)
+        limits = ContainerLimits(timeout=args.timeout)
+        options = ValidateOptions(runs=args.runs, limits=limits, workers=args.workers)
         summary = run_validate(workspace, state, instances, options)
         print(f"{'instance':32} {'verdict':16} {'wall s':>8} {'tests s':>8} {'overhead s/run':>15}")
         for instance in instances:

@@ -95,14 +95,14 @@ def mine(
 ) -> None:
     """Mine merged PRs that resolve issues and change tests into SWE-Gym Raw (raw/OWNER__NAME.jsonl)."""
     from swegym_build.github.client import TOKEN_ENV, resolve_api_url
-    from swegym_build.mine.decide import Limits
+    from swegym_build.mine.decide import DiffLimits
     from swegym_build.mine.miner import MineOptions
     from swegym_build.pipeline import limits_for, run_mine
     from swegym_build.workspace import Workspace
 
     if "/" not in repo:
         raise typer.BadParameter(f"{repo!r} is not OWNER/NAME", param_hint="--repo")
-    limits = limits_for(repo, Limits(max_files, max_patch_bytes, allow_binary=not reject_binary))
+    limits = limits_for(repo, DiffLimits(max_files, max_patch_bytes, allow_binary=not reject_binary))
     options = MineOptions(repo=repo, since=_parse_date(since), max_pulls=max_pulls, limits=limits)
     run_mine(Workspace.resolve(workdir), resolve_api_url(api_url), os.environ.get(TOKEN_ENV) or None, options)
 
@@ -165,13 +165,13 @@ def validate(
     """Run each instance's tests before and after its gold patch; keep genuine FAIL_TO_PASS tasks."""
     from swegym_build.executors import make_executor
     from swegym_build.pipeline import run_validate_stage
-    from swegym_build.validate.runner import Limits
+    from swegym_build.validate.runner import ContainerLimits
     from swegym_build.validate.stage import ValidateOptions
     from swegym_build.workspace import Workspace
 
     if runs < 1:
         raise typer.BadParameter("at least one run", param_hint="--runs")
-    limits = Limits(timeout, memory, cpus)
+    limits = ContainerLimits(timeout, memory, cpus)
     if keep not in ("instance", "env", "none"):
         raise typer.BadParameter("instance, env or none", param_hint="--keep")
     options = ValidateOptions(

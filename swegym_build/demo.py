@@ -10,10 +10,8 @@ from __future__ import annotations
 from dataclasses import dataclass
 from pathlib import Path
 
-from swegym_build.fakegithub import FakeGitHub
-from swegym_build.fakegithub.sample import build_sample_world
 from swegym_build.jsonl import read_jsonl
-from swegym_build.mine.decide import Limits
+from swegym_build.mine.decide import DiffLimits
 from swegym_build.mine.miner import MineOptions
 from swegym_build.pipeline import (
     limits_for,
@@ -24,7 +22,9 @@ from swegym_build.pipeline import (
     run_versions_stage,
 )
 from swegym_build.publish.stage import PublishOptions
-from swegym_build.validate.runner import Limits as ContainerLimits
+from swegym_build.testing.fakegithub import FakeGitHub
+from swegym_build.testing.fakegithub.sample import build_sample_world
+from swegym_build.validate.runner import ContainerLimits
 from swegym_build.validate.stage import ValidateOptions
 from swegym_build.workspace import Workspace
 
@@ -48,7 +48,7 @@ def mine_sample(workspace: Workspace) -> None:
     """The sample world built under the workspace, served on 127.0.0.1, and mined as a user would."""
     world = build_sample_world(workspace.root / "sample-world")
     with FakeGitHub(world) as fake:
-        options = MineOptions(repo=SAMPLE_REPO, limits=limits_for(SAMPLE_REPO, Limits()))
+        options = MineOptions(repo=SAMPLE_REPO, limits=limits_for(SAMPLE_REPO, DiffLimits()))
         run_mine(workspace, fake.url, None, options)
 
 

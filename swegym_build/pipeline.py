@@ -23,7 +23,7 @@ from swegym_build.github.client import open_github
 from swegym_build.github.http_cache import HttpCache
 from swegym_build.github.transport import ApiStats, GitHubTransport
 from swegym_build.images.stage import BuildSummary, load_versioned, run_build
-from swegym_build.mine.decide import Limits
+from swegym_build.mine.decide import DiffLimits
 from swegym_build.mine.miner import MineOptions, MineSummary, mine
 from swegym_build.publish.stage import PublishOptions, PublishSummary, run_publish
 from swegym_build.specs import load_spec
@@ -33,12 +33,12 @@ from swegym_build.versions.stage import VersionsSummary, run_versions
 from swegym_build.workspace import Workspace
 
 
-def limits_for(repo: str, base: Limits) -> Limits:
+def limits_for(repo: str, base: DiffLimits) -> DiffLimits:
     """The limits with the repository spec's test-file patterns, when it has any."""
     spec = load_spec(repo)
     if not (spec and spec.test_file_patterns):
         return base
-    return Limits(base.max_files, base.max_patch_bytes, base.allow_binary, tuple(spec.test_file_patterns))
+    return DiffLimits(base.max_files, base.max_patch_bytes, base.allow_binary, tuple(spec.test_file_patterns))
 
 
 def run_mine(workspace: Workspace, api_url: str, token: str | None, options: MineOptions) -> MineSummary:

@@ -61,13 +61,3 @@ class TaskInstance:
                 f"unknown fields for TaskInstance {data.get('instance_id')!r}: {sorted(unknown)}"
             )
         return cls(**data)
-
-
-@dataclass(frozen=True)
-class Rejection:
-    """Why a stage dropped an instance; stored in the state store and counted in summaries."""
-
-    instance_id: str
-    stage: str
-    reason: str
-    detail: str = ""

@@ -30,7 +30,6 @@ CREATE INDEX IF NOT EXISTS stage_status_by_stage ON stage_status (stage, repo);
 
 KEPT = "kept"
 REJECTED = "rejected"
-PENDING = "pending"
 FAILED = "failed"
 
 

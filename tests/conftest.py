@@ -10,11 +10,10 @@ from pathlib import Path
 import docker
 import pytest
 
-from swegym_build.fakegithub import FakeGitHub, World
-from swegym_build.fakegithub.sample import build_sample_world
 from swegym_build.images.stage import load_versioned, run_build
-from swegym_build.publish import LocalRegistry
-from swegym_build.publish.registry import BINARY, INSTALL_HINT
+from swegym_build.testing.fakegithub import FakeGitHub, World
+from swegym_build.testing.fakegithub.sample import build_sample_world
+from swegym_build.testing.registry import BINARY, INSTALL_HINT, LocalRegistry
 from swegym_build.workspace import Workspace
 
 SAMPLE_REPO = "swegym-demo/calculator"
@@ -82,10 +81,10 @@ VALIDATION_TIMEOUT = 25.0
 def validated_sample(built_sample: Workspace, docker_client: docker.DockerClient) -> Workspace:
     """The built sample validated once per session (3 runs a side; the hanging test stops at 25 s)."""
     from swegym_build.state import StateStore
-    from swegym_build.validate.runner import Limits
+    from swegym_build.validate.runner import ContainerLimits
     from swegym_build.validate.stage import ValidateOptions, run_validate
 
-    options = ValidateOptions(runs=3, limits=Limits(timeout=VALIDATION_TIMEOUT), workers=2)
+    options = ValidateOptions(runs=3, limits=ContainerLimits(timeout=VALIDATION_TIMEOUT), workers=2)
     summary = run_validate(
         built_sample,
         StateStore(built_sample.state_db),

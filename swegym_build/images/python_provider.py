@@ -64,7 +64,7 @@ def python_versions_available() -> dict[str, str]:
     }
 
 
-def normalize_version(version: str) -> str:
+def python_minor(version: str) -> str:
     """`3.11.4`, `python3.11` or `3.11` -> `3.11`; anything else is a BuildError."""
     text = version.strip().removeprefix("python")
     parts = text.split(".")
@@ -85,7 +85,7 @@ def release_for(python_versions: list[str]) -> DebianRelease:
     """
     if not python_versions:
         raise BuildError("no Python version requested for the base image")
-    wanted = sorted({normalize_version(v) for v in python_versions}, key=_version_key)
+    wanted = sorted({python_minor(v) for v in python_versions}, key=_version_key)
     available = ", ".join(f"{v} ({r.suite})" for v, r in _BY_VERSION.items())
     for version in wanted:
         if version not in _BY_VERSION:

@@ -14,7 +14,7 @@ from swegym_build.mine.bases import BaseFinder
 from swegym_build.mine.linking import closing_references
 from swegym_build.mine.listing import IssueItem, PullItem
 from swegym_build.mine.mirror import Mirror, PullHead
-from swegym_build.mine.testfiles import is_test_path
+from swegym_build.testpaths import is_test_path
 
 # Rejection reasons, as stored in the state store and shown in summaries.
 NOT_MERGED = "not_merged"
@@ -29,7 +29,7 @@ BINARY_PATCH = "binary_patch"
 
 
 @dataclass(frozen=True)
-class Limits:
+class DiffLimits:
     max_files: int = 100
     max_patch_bytes: int = 1_000_000
     allow_binary: bool = True
@@ -64,7 +64,7 @@ def decide(
     issues: Mapping[int, IssueItem],
     mirror: Mirror,
     bases: BaseFinder,
-    limits: Limits,
+    limits: DiffLimits,
 ) -> Candidate | Rejected:
     if pull.merged_at is None:
         return Rejected(NOT_MERGED, "still open" if pull.state == "open" else "closed without merging")

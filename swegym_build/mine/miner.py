@@ -21,7 +21,7 @@ from swegym_build.errors import GitHubError
 from swegym_build.github.transport import ApiStats
 from swegym_build.jsonl import AppendOnlyJsonl
 from swegym_build.mine.bases import BaseFinder
-from swegym_build.mine.decide import Candidate, Limits, Rejected, decide
+from swegym_build.mine.decide import Candidate, DiffLimits, Rejected, decide
 from swegym_build.mine.hints import HintPlan, fetch_comments
 from swegym_build.mine.listing import (
     CommentItem,
@@ -49,7 +49,7 @@ class MineOptions:
     repo: str
     since: datetime | None = None
     max_pulls: int | None = None
-    limits: Limits = field(default_factory=Limits)
+    limits: DiffLimits = field(default_factory=DiffLimits)
 
 
 @dataclass
@@ -208,7 +208,7 @@ def _decide_safely(
     issues: dict[int, IssueItem],
     mirror: Mirror,
     bases: BaseFinder,
-    limits: Limits,
+    limits: DiffLimits,
     instance_id: str,
 ) -> Candidate | Rejected:
     """One broken PR (a corrupt object, an odd ref) is recorded and the scan goes on; an API that

@@ -12,7 +12,6 @@ from swegym_build.publish.export import ExportSummary, export_dataset
 from swegym_build.publish.hub import PlannedFile, PushResult, plan_upload, push_to_hub
 from swegym_build.publish.images import image_name_for, push_images, with_image_names
 from swegym_build.publish.lite import LITE_RULES, lite_verdict
-from swegym_build.publish.registry import LocalRegistry
 from swegym_build.publish.schema import COLUMNS, to_row
 
 __all__ = [
@@ -22,7 +21,6 @@ __all__ = [
     "CardOptions",
     "CardStats",
     "ExportSummary",
-    "LocalRegistry",
     "PlannedFile",
     "PushResult",
     "export_dataset",

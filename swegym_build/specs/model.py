@@ -6,7 +6,6 @@ These are plain dataclasses used by the core; the pydantic models that check the
 
 from __future__ import annotations
 
-import re
 from dataclasses import dataclass, field
 from datetime import date, datetime, timezone
 from pathlib import Path
@@ -131,46 +130,5 @@ class RepoSpec:
             "tag_pattern": self.version_tag_pattern,
         }
 
-    def is_test_path(self, path: str) -> bool | None:
-        """Whether `path` (relative, `/`-separated) is a test file by this spec's patterns.
-
-        `None` when the spec sets no `test_file_patterns`, so the caller keeps its default rule.
-        """
-        if self.test_file_patterns is None:
-            return None
-        return any(glob_to_regex(p).match(path.lstrip("/")) for p in self.test_file_patterns)
-
     def _where(self) -> str:
         return str(self.source) if self.source else f"spec for {self.repo}"
-
-
-def glob_to_regex(pattern: str) -> re.Pattern[str]:
-    """Compile a gitignore-like glob over `/`-separated paths.
-
-    `*` and `?` stay within one path component, `**/` spans any number of directories, a
-    trailing `/` means "everything under this directory", and a pattern without an inner `/`
-    matches at any depth (`test_*.py` matches `a/b/test_x.py`) while one with an inner `/`
-    is anchored at the repository root.
-    """
-    body = pattern.lstrip("/")
-    anchored = "/" in body.rstrip("/") or pattern.startswith("/")
-    out: list[str] = []
-    i = 0
-    while i < len(body):
-        if body.startswith("**/", i):
-            out.append("(?:[^/]+/)*")
-            i += 3
-        elif body.startswith("**", i):
-            out.append(".*")
-            i += 2
-        elif body[i] == "*":
-            out.append("[^/]*")
-            i += 1
-        elif body[i] == "?":
-            out.append("[^/]")
-            i += 1
-        else:
-            out.append(re.escape(body[i]))
-            i += 1
-    regex = "".join(out) + (".*" if body.endswith("/") else "")
-    return re.compile(("^" if anchored else "^(?:.*/)?") + regex + "$")

@@ -27,7 +27,7 @@ SELF_KILL_GRACE = 30  # seconds past the host's limit, so the host's own kill no
 
 
 @dataclass(frozen=True)
-class Limits:
+class ContainerLimits:
     timeout: float = 1800.0
     memory: str = "4g"
     cpus: float = 1.0
@@ -83,7 +83,7 @@ def run_in_container(
     test_patch: str,
     patch: str,
     runs: int,
-    limits: Limits,
+    limits: ContainerLimits,
     log_dir: Path,
 ) -> ContainerResult:
     started = time.monotonic()

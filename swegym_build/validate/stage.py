@@ -34,7 +34,7 @@ from swegym_build.records import TaskInstance
 from swegym_build.state import FAILED, KEPT, REJECTED, StateStore
 from swegym_build.validate.evalscript import render_eval_script
 from swegym_build.validate.parsers import TestStatus, parse_log
-from swegym_build.validate.runner import ContainerResult, Limits, SideLog, run_in_container
+from swegym_build.validate.runner import ContainerLimits, ContainerResult, SideLog, run_in_container
 from swegym_build.validate.safety import check_patch
 from swegym_build.validate.verdict import RunStatuses, Verdict, judge
 from swegym_build.workspace import Workspace
@@ -55,7 +55,7 @@ Notify = Callable[[str], None]
 @dataclass(frozen=True)
 class ValidateOptions:
     runs: int = 3
-    limits: Limits = field(default_factory=Limits)
+    limits: ContainerLimits = field(default_factory=ContainerLimits)
     workers: int = 1
     force: bool = False
     registry: str | None = None  # where `build --registry` pushed the images, for other nodes
@@ -85,7 +85,7 @@ class ValidateJob:
     instance: TaskInstance
     image: str
     runs: int
-    limits: Limits
+    limits: ContainerLimits
     registry: str | None = None
 
 

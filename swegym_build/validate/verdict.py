@@ -10,9 +10,9 @@ from __future__ import annotations
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field
 
+from swegym_build.state import KEPT
 from swegym_build.validate.parsers import TestStatus, is_pass
 
-KEPT = "kept"
 NO_FAIL_TO_PASS = "no_fail_to_pass"
 PASS_TO_FAIL = "pass_to_fail"
 FLAKY_ONLY = "flaky_only"

@@ -15,7 +15,7 @@ import pytest
 
 from swegym_build.validate.evalscript import render_eval_script
 from swegym_build.validate.parsers import parse_log
-from swegym_build.validate.runner import Limits, run_in_container
+from swegym_build.validate.runner import ContainerLimits, run_in_container
 from swegym_build.validate.verdict import RunStatuses, judge
 
 pytestmark = pytest.mark.docker
@@ -40,7 +40,7 @@ def test_demo_ends_with_a_dataset_whose_rows_validate_again(
         script = render_eval_script(config, row["test_patch"], runs=1)
         logs = tmp_path / "again" / row["instance_id"]
         again = run_in_container(docker_client, row["image_name"], row["instance_id"], script,
-                                 row["test_patch"], row["patch"], 1, Limits(timeout=120), logs)  # fmt: skip
+                                 row["test_patch"], row["patch"], 1, ContainerLimits(120), logs)  # fmt: skip
         (run,) = again.runs
         assert run.before is not None and run.after is not None
         statuses = RunStatuses(before=parse_log("pytest", run.before.log, run.before.exit_code),

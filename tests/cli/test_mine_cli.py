@@ -11,8 +11,8 @@ from pathlib import Path
 
 import pytest
 
-from swegym_build.fakegithub import FakeGitHub
 from swegym_build.jsonl import read_jsonl
+from swegym_build.testing.fakegithub import FakeGitHub
 
 REPO = "swegym-demo/calculator"
 

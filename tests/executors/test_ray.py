@@ -20,9 +20,9 @@ import pytest
 from swegym_build.executors import RayExecutor
 from swegym_build.images.labels import TIER_LABEL
 from swegym_build.images.stage import load_versioned, run_build
-from swegym_build.publish import LocalRegistry
 from swegym_build.state import StateStore
-from swegym_build.validate.runner import Limits
+from swegym_build.testing.registry import LocalRegistry
+from swegym_build.validate.runner import ContainerLimits
 from swegym_build.validate.stage import ValidateOptions, read_result, run_validate
 from swegym_build.workspace import Workspace
 from tests.conftest import VALIDATION_TIMEOUT
@@ -52,7 +52,7 @@ def test_ray_gives_the_same_records_as_the_local_executor(
     validated_sample: Workspace, tmp_path: Path
 ) -> None:
     workspace = _fresh_copy(validated_sample, tmp_path / "ws")
-    options = ValidateOptions(runs=3, limits=Limits(timeout=VALIDATION_TIMEOUT), workers=2)
+    options = ValidateOptions(runs=3, limits=ContainerLimits(timeout=VALIDATION_TIMEOUT), workers=2)
     import ray
 
     try:
@@ -166,7 +166,7 @@ def test_a_node_without_the_image_pulls_it_through_the_registry(
 
     try:
         options = ValidateOptions(
-            runs=1, limits=Limits(timeout=VALIDATION_TIMEOUT), registry=registry.address
+            runs=1, limits=ContainerLimits(timeout=VALIDATION_TIMEOUT), registry=registry.address
         )
         summary = run_validate(workspace, state, instances, options, RayExecutor(slots=1))
     finally:

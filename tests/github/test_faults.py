@@ -8,8 +8,8 @@ import time
 import pytest
 
 from swegym_build.errors import NotFound, RateLimited, Unauthorized
-from swegym_build.fakegithub import FakeGitHub, Fault
 from swegym_build.github.transport import RetryPolicy
+from swegym_build.testing.fakegithub import FakeGitHub, Fault
 from swegym_build.workspace import Workspace
 from tests.mine.helpers import raw_instances, run_mine
 

@@ -19,7 +19,7 @@ from swegym_build.images import ensure_base_image, python_versions_available
 from swegym_build.images.base_image import BaseImage
 from swegym_build.images.cache import CACHE_DIR_ENV
 from swegym_build.images.labels import OWNER_LABEL, TIER_LABEL, tier_labels
-from swegym_build.images.python_provider import normalize_version, release_for
+from swegym_build.images.python_provider import python_minor, release_for
 from swegym_build.images.rootfs import rootfs_tag
 
 REPO_ROOT = Path(__file__).resolve().parents[2]
@@ -33,7 +33,7 @@ def test_available_versions_say_how_they_are_provided() -> None:
 
 @pytest.mark.parametrize(("given", "expected"), [("3.11", "3.11"), ("3.9.18", "3.9"), ("python3.13", "3.13")])
 def test_versions_are_normalised_to_major_minor(given: str, expected: str) -> None:
-    assert normalize_version(given) == expected
+    assert python_minor(given) == expected
 
 
 def test_a_version_picks_the_debian_release_that_ships_it() -> None:
@@ -54,7 +54,7 @@ def test_versions_from_two_releases_cannot_share_an_image() -> None:
 
 def test_a_malformed_version_is_refused() -> None:
     with pytest.raises(BuildError, match="'latest'"):
-        normalize_version("latest")
+        python_minor("latest")
 
 
 @pytest.fixture(scope="session")

@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-from swegym_build.fakegithub import FakeGitHub
 from swegym_build.github.client import open_github
 from swegym_build.github.http_cache import HttpCache
 from swegym_build.github.transport import ApiStats, GitHubTransport, RetryPolicy
@@ -10,6 +9,7 @@ from swegym_build.jsonl import read_jsonl
 from swegym_build.mine.miner import MineOptions, MineSummary, mine
 from swegym_build.records import TaskInstance
 from swegym_build.state import StateStore
+from swegym_build.testing.fakegithub import FakeGitHub
 from swegym_build.workspace import Workspace
 
 FAST_RETRIES = RetryPolicy(attempts=4, backoff_base=0.05, backoff_max=0.2, secondary_default=0.5)

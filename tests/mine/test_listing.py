@@ -5,11 +5,11 @@ from __future__ import annotations
 from datetime import datetime, timedelta, timezone
 from pathlib import Path
 
-from swegym_build.fakegithub import FakeComment, FakeGitHub, FakeIssue, FakePull, FakeRepo, World
 from swegym_build.github.client import open_github
 from swegym_build.github.http_cache import HttpCache
 from swegym_build.github.transport import ApiStats, GitHubTransport
 from swegym_build.mine.listing import list_repo_comments, read_issues_list
+from swegym_build.testing.fakegithub import FakeComment, FakeGitHub, FakeIssue, FakePull, FakeRepo, World
 
 STAMP = "2024-03-01T10:00:00Z"
 

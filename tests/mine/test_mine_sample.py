@@ -5,8 +5,8 @@ from __future__ import annotations
 import subprocess
 from pathlib import Path
 
-from swegym_build.fakegithub import FakeGitHub, FakeIssue, FakePull
 from swegym_build.state import StateStore
+from swegym_build.testing.fakegithub import FakeGitHub, FakeIssue, FakePull
 from swegym_build.workspace import Workspace
 from tests.mine.helpers import raw_instances, run_mine
 

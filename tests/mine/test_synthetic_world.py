@@ -8,9 +8,13 @@ from pathlib import Path
 
 import pytest
 
-from swegym_build.fakegithub import FakeGitHub, World
-from swegym_build.fakegithub.server import RequestRecord
-from swegym_build.fakegithub.synthetic import (
+from swegym_build.mine.decide import NO_CODE_CHANGE, NO_LINKED_ISSUE, NO_TEST_CHANGE, NOT_MERGED
+from swegym_build.mine.listing import iso
+from swegym_build.mine.miner import MineSummary
+from swegym_build.state import StateStore
+from swegym_build.testing.fakegithub import FakeGitHub, World
+from swegym_build.testing.fakegithub.server import RequestRecord
+from swegym_build.testing.fakegithub.synthetic import (
     CANDIDATE,
     CLOSED_UNMERGED,
     COMMENTED_OUT,
@@ -26,10 +30,6 @@ from swegym_build.fakegithub.synthetic import (
     build_synthetic_world,
     grow_synthetic_world,
 )
-from swegym_build.mine.decide import NO_CODE_CHANGE, NO_LINKED_ISSUE, NO_TEST_CHANGE, NOT_MERGED
-from swegym_build.mine.listing import iso
-from swegym_build.mine.miner import MineSummary
-from swegym_build.state import StateStore
 from swegym_build.workspace import Workspace
 from tests.mine.helpers import raw_instances, run_mine
 

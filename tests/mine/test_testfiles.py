@@ -1,6 +1,6 @@
 import pytest
 
-from swegym_build.mine.testfiles import is_test_path
+from swegym_build.testpaths import is_test_path
 
 
 @pytest.mark.parametrize(

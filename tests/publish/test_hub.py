@@ -10,8 +10,8 @@ import pytest
 
 from swegym_build.errors import PublishError
 from swegym_build.publish import PlannedFile, export_dataset, plan_upload, push_to_hub
-from swegym_build.publish.fakehub import FakeHub
-from swegym_build.publish.registry import _free_port
+from swegym_build.testing.fakehub import FakeHub
+from swegym_build.testing.registry import _free_port
 from tests.publish.helpers import load_split, make_instance
 
 TOKEN = "hf_stand_in_token_0123456789"

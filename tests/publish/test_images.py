@@ -13,8 +13,8 @@ import docker.errors
 import pytest
 
 from swegym_build.errors import PublishError
-from swegym_build.publish import LocalRegistry, image_name_for, push_images, with_image_names
-from swegym_build.publish.registry import _free_port
+from swegym_build.publish import image_name_for, push_images, with_image_names
+from swegym_build.testing.registry import LocalRegistry, _free_port
 from tests.publish.helpers import make_instance
 
 

@@ -7,10 +7,10 @@ import json
 import docker
 import pytest
 
-from swegym_build.publish import LocalRegistry
-from swegym_build.publish.fakehub import FakeHub
 from swegym_build.publish.stage import PublishOptions, run_publish
 from swegym_build.state import StateStore
+from swegym_build.testing.fakehub import FakeHub
+from swegym_build.testing.registry import LocalRegistry
 from swegym_build.workspace import Workspace
 from tests.publish.helpers import load_split
 

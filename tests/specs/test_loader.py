@@ -10,6 +10,7 @@ import pytest
 
 from swegym_build.errors import SpecError
 from swegym_build.specs import load_spec, load_spec_file, validate_all
+from swegym_build.testpaths import is_test_path
 
 GOOD = """\
     repo: acme/widget
@@ -62,18 +63,18 @@ def test_repo_level_fields(tmp_path: Path) -> None:
         "pattern": 'v = "(.*)"',
         "tag_pattern": None,
     }
-    assert spec.is_test_path("tests/unit/test_a.py") is True
-    assert spec.is_test_path("pkg/tests/helpers.py") is True
-    assert spec.is_test_path("deep/down/test_b.py") is True
-    assert spec.is_test_path("src/widget/testing/a/b.py") is True
-    assert spec.is_test_path("src/widget/testing/b.py") is True
-    assert spec.is_test_path("other/src/widget/testing/b.py") is False
-    assert spec.is_test_path("widget/core.py") is False
+    assert is_test_path("tests/unit/test_a.py", spec.test_file_patterns) is True
+    assert is_test_path("pkg/tests/helpers.py", spec.test_file_patterns) is True
+    assert is_test_path("deep/down/test_b.py", spec.test_file_patterns) is True
+    assert is_test_path("src/widget/testing/a/b.py", spec.test_file_patterns) is True
+    assert is_test_path("src/widget/testing/b.py", spec.test_file_patterns) is True
+    assert is_test_path("other/src/widget/testing/b.py", spec.test_file_patterns) is False
+    assert is_test_path("widget/core.py", spec.test_file_patterns) is False
 
 
 def test_no_test_file_patterns_leaves_the_default_rule(tmp_path: Path) -> None:
     body = GOOD.replace('    test_file_patterns: ["tests/", "test_*.py", "src/*/testing/**/*.py"]\n', "")
-    assert load_spec_file(write(tmp_path, body)).is_test_path("tests/test_a.py") is None
+    assert load_spec_file(write(tmp_path, body)).test_file_patterns is None
 
 
 def test_install_config_is_json_and_carries_the_cutoff(tmp_path: Path) -> None:

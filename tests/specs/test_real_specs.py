@@ -9,6 +9,7 @@ import pytest
 
 from swegym_build.specs import load_spec, load_spec_file, validate_all
 from swegym_build.specs.loader import default_specs_dir
+from swegym_build.testpaths import is_test_path
 
 SPECS_DIR = Path(__file__).resolve().parents[2] / "specs"
 SPEC_FILES = sorted(SPECS_DIR.glob("*.yaml"))
@@ -99,5 +100,5 @@ def test_conan_2_0_keeps_the_cython_pin_while_later_2_x_does_not() -> None:
 def test_mypy_test_data_files_count_as_tests() -> None:
     spec = load_spec("python/mypy", SPECS_DIR)
     assert spec is not None
-    assert spec.is_test_path("test-data/unit/check-classes.test") is True
-    assert spec.is_test_path("mypy/checker.py") is False
+    assert is_test_path("test-data/unit/check-classes.test", spec.test_file_patterns) is True
+    assert is_test_path("mypy/checker.py", spec.test_file_patterns) is False

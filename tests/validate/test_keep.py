@@ -13,7 +13,7 @@ import pytest
 from swegym_build.images.engine import existing_image
 from swegym_build.images.stage import load_versioned, run_build
 from swegym_build.state import StateStore
-from swegym_build.validate.runner import Limits
+from swegym_build.validate.runner import ContainerLimits
 from swegym_build.validate.stage import ValidateOptions, run_validate
 from swegym_build.workspace import Workspace
 
@@ -33,7 +33,7 @@ def test_keep_none_removes_instance_and_env_images_after_judging(
     detail = json.loads(state.get(instance.instance_id, "build").detail)
     assert built.outcomes == {"kept": 1} and existing_image(docker_client, detail["image"]) is not None
 
-    options = ValidateOptions(runs=1, limits=Limits(timeout=120), keep="none")
+    options = ValidateOptions(runs=1, limits=ContainerLimits(timeout=120), keep="none")
     summary = run_validate(workspace, state, [instance], options)
 
     assert summary.outcomes == {"kept": 1}

@@ -8,10 +8,10 @@ from datetime import datetime, timezone
 import pytest
 import yaml
 
-from swegym_build.fakegithub import FakeGitHub
 from swegym_build.jsonl import read_jsonl
 from swegym_build.specs import load_spec_file
 from swegym_build.state import StateStore
+from swegym_build.testing.fakegithub import FakeGitHub
 from swegym_build.versions.stage import run_versions
 from swegym_build.workspace import Workspace
 from tests.mine.helpers import run_mine

@@ -29,7 +29,7 @@ from dataclasses import dataclass, field
 from datetime import datetime, timedelta, timezone
 from pathlib import Path
 
-from swegym_build.fakegithub.world import FakeComment, FakeIssue, FakePull, FakeRepo, World
+from swegym_build.testing.fakegithub.world import FakeComment, FakeIssue, FakePull, FakeRepo, World
 
 REPO_NAME = "synthetic-org/big-project"
 OTHER_REPO = "other-org/other-lib"

@@ -18,7 +18,7 @@ from http.server import BaseHTTPRequestHandler
 from typing import Any
 from urllib.parse import parse_qs, urlencode, urlsplit
 
-from swegym_build.fakegithub.world import (
+from swegym_build.testing.fakegithub.world import (
     FakeRepo,
     World,
     comment_json,
@@ -27,7 +27,7 @@ from swegym_build.fakegithub.world import (
     pull_json,
     repo_json,
 )
-from swegym_build.loopback import LoopbackServer
+from swegym_build.testing.loopback import LoopbackServer
 
 Json = Any
 Route = Callable[[FakeRepo, dict[str, str], str], Json]

@@ -38,7 +38,7 @@ from urllib.parse import parse_qs, unquote, urlsplit
 
 import yaml
 
-from swegym_build.loopback import LoopbackServer
+from swegym_build.testing.loopback import LoopbackServer
 
 BRANCH = "main"
 GITATTRIBUTES = b"*.parquet filter=lfs diff=lfs merge=lfs -text\n"

@@ -3,7 +3,7 @@
 Used by the tests, the benchmarks and the offline demo: PyGithub talks to it through its base URL.
 """
 
-from swegym_build.fakegithub.server import FakeGitHub, Fault
-from swegym_build.fakegithub.world import FakeComment, FakeIssue, FakePull, FakeRepo, World
+from swegym_build.testing.fakegithub.server import FakeGitHub, Fault
+from swegym_build.testing.fakegithub.world import FakeComment, FakeIssue, FakePull, FakeRepo, World
 
 __all__ = ["FakeComment", "FakeGitHub", "FakeIssue", "FakePull", "FakeRepo", "Fault", "World"]

@@ -17,9 +17,9 @@ from typing import Any
 
 import yaml
 
-from swegym_build.fakegithub.world import FakeComment, FakeIssue, FakePull, FakeRepo, World
+from swegym_build.testing.fakegithub.world import FakeComment, FakeIssue, FakePull, FakeRepo, World
 
-SAMPLE_DIR = Path(__file__).resolve().parents[2] / "data" / "sample"
+SAMPLE_DIR = Path(__file__).resolve().parents[3] / "data" / "sample"
 SAMPLE_WORLD_FILE = SAMPLE_DIR / "world.yaml"
 
 _EVENT_GAP = timedelta(hours=1)
