@@ -2,9 +2,10 @@
 
 from __future__ import annotations
 
+import threading
 import time
 from collections import Counter
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from contextlib import contextmanager
 
 from rich.console import Console
@@ -20,6 +21,73 @@ from swegym_build.validate.stage import ValidateSummary
 from swegym_build.versions.stage import VersionsSummary
 
 console = Console(stderr=True)
+
+# Off a terminal (a log file, CI), progress is written as plain lines: at most one per
+# LOG_INTERVAL for a stream of small steps, and a heartbeat when nothing was said for that long.
+LOG_INTERVAL = 60.0
+
+
+def _log_line(message: str) -> None:
+    console.print(f"{time.strftime('%H:%M:%S')} {message}", markup=False, highlight=False, soft_wrap=True)
+
+
+class _LogProgress:
+    """Progress as timestamped lines, for a stdout that is not a terminal."""
+
+    def __init__(self, title: str, throttle: float) -> None:
+        self.title = title
+        self.throttle = throttle
+        self.started = self.last_said = time.monotonic()
+        self.last_message = title
+        self.last_message_said = True
+        self._lock = threading.Lock()
+        self._stop = threading.Event()
+        self._heartbeat = threading.Thread(target=self._beat, daemon=True)
+
+    def __call__(self, message: str) -> None:
+        with self._lock:
+            self.last_message, self.last_message_said = message, False
+            if time.monotonic() - self.last_said >= self.throttle:
+                self._say(message)
+                self.last_message_said = True
+
+    def _say(self, message: str) -> None:
+        self.last_said = time.monotonic()
+        _log_line(f"{self.title}: {message}")
+
+    def _beat(self) -> None:
+        while not self._stop.wait(LOG_INTERVAL / 4):
+            with self._lock:
+                if time.monotonic() - self.last_said >= LOG_INTERVAL:
+                    elapsed = time.monotonic() - self.started
+                    self._say(f"still working ({elapsed / 60:.0f} min): {self.last_message}")
+
+    def __enter__(self) -> _LogProgress:
+        _log_line(f"{self.title}: started")
+        self._heartbeat.start()
+        return self
+
+    def __exit__(self, *_: object) -> None:
+        self._stop.set()
+        self._heartbeat.join()
+        if not self.last_message_said:
+            self._say(self.last_message)
+        _log_line(f"{self.title}: finished in {time.monotonic() - self.started:.0f}s")
+
+
+@contextmanager
+def stage_progress(title: str, throttle: float = 0.0) -> Iterator[Callable[[str], None]]:
+    """A progress callback for a long stage: a status line on a terminal, log lines elsewhere.
+
+    `throttle` (seconds) thins a fast stream of updates off a terminal; 0 writes every update
+    (one per finished instance, for build and validate).
+    """
+    if console.is_terminal:
+        with console.status(title) as status:
+            yield lambda message: status.update(f"{title}: {message}")
+        return
+    with _LogProgress(title, throttle) as progress:
+        yield progress
 
 
 def _budget(api: ApiStats) -> str:
@@ -37,6 +105,7 @@ class MineDisplay:
         self.progress = MineProgress()
         self.waiting: tuple[str, float] | None = None
         self._live: Live | None = None
+        self._last_logged = time.monotonic()
 
     def render(self) -> Text:
         p = self.progress
@@ -56,6 +125,9 @@ class MineDisplay:
         self.progress = progress
         if self._live:
             self._live.update(self.render())
+        elif time.monotonic() - self._last_logged >= LOG_INTERVAL:
+            self._last_logged = time.monotonic()
+            _log_line(self.render().plain.replace("\n", "; "))
 
     def on_wait(self, why: str, seconds_left: float) -> None:
         self.waiting = (why, seconds_left)
@@ -64,18 +136,19 @@ class MineDisplay:
 
     @contextmanager
     def live(self) -> Iterator[MineDisplay]:
-        try:
-            with Live(self.render(), console=console, refresh_per_second=4, transient=False) as live:
-                self._live = live
-                try:
-                    yield self
-                finally:
-                    live.update(self.render())
-                    self._live = None
-        finally:
-            # Off a terminal, Live writes its last frame without ending the line.
-            if not console.is_terminal:
-                console.line()
+        if not console.is_terminal:
+            # Live shows nothing off a terminal until it ends: log lines instead.
+            _log_line(self.render().plain)
+            yield self
+            _log_line(self.render().plain)
+            return
+        with Live(self.render(), console=console, refresh_per_second=4, transient=False) as live:
+            self._live = live
+            try:
+                yield self
+            finally:
+                live.update(self.render())
+                self._live = None
 
 
 def outcome_table(title: str, outcomes: Counter[str]) -> Table:

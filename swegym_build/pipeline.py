@@ -9,11 +9,12 @@ from __future__ import annotations
 import docker
 
 from swegym_build.display import (
+    LOG_INTERVAL,
     MineDisplay,
     build_summary,
-    console,
     mine_summary,
     publish_summary,
+    stage_progress,
     validate_summary,
     versions_summary,
 )
@@ -70,12 +71,9 @@ def run_mine(workspace: Workspace, api_url: str, token: str | None, options: Min
 def run_versions_stage(workspace: Workspace, repos: list[str] | None = None) -> VersionsSummary:
     state = StateStore(workspace.state_db)
     try:
-        with console.status("versions") as status:
+        with stage_progress("versions", throttle=LOG_INTERVAL) as progress:
             summary = run_versions(
-                workspace,
-                state,
-                repos,
-                notify=lambda repo, done, total: status.update(f"versions: {repo} {done}/{total}"),
+                workspace, state, repos, notify=lambda repo, done, total: progress(f"{repo} {done}/{total}")
             )
     finally:
         state.close()
@@ -105,11 +103,9 @@ def run_build_stage(
     instances = load_versioned(workspace, repos, ids)
     state = StateStore(workspace.state_db)
     try:
-        with console.status(f"build: {len(instances)} instances") as status:
+        with stage_progress(f"build ({len(instances)} instances)") as progress:
             client = docker_client()
-            summary = run_build(
-                client, workspace, state, instances, workers, status.update, executor, registry
-            )
+            summary = run_build(client, workspace, state, instances, workers, progress, executor, registry)
     finally:
         state.close()
     build_summary(summary)
@@ -127,8 +123,8 @@ def run_validate_stage(
     state = StateStore(workspace.state_db)
     try:
         docker_client()  # fail early and clearly when the engine is not there
-        with console.status(f"validate: {len(instances)} instances") as status:
-            summary = run_validate(workspace, state, instances, options, executor, notify=status.update)
+        with stage_progress(f"validate ({len(instances)} instances)") as progress:
+            summary = run_validate(workspace, state, instances, options, executor, notify=progress)
     finally:
         state.close()
     validate_summary(summary)
@@ -140,7 +136,7 @@ def run_publish_stage(
 ) -> PublishSummary:
     state = StateStore(workspace.state_db)
     try:
-        with console.status("publish"):
+        with stage_progress("publish"):
             summary = run_publish(docker_client(), workspace, state, options, repos)
     finally:
         state.close()
