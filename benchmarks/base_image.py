@@ -22,6 +22,7 @@ from typing import TypeVar
 import docker
 import docker.errors
 
+from swegym_build.dockerio import engine_client
 from swegym_build.images import ensure_base_image
 from swegym_build.images.cache import CACHE_DIR_ENV, cache_dir
 from swegym_build.images.labels import OWNER_LABEL, TIER_LABEL
@@ -62,7 +63,7 @@ def main() -> None:
     args = parser.parse_args()
     logging.basicConfig(level=logging.WARNING)
 
-    client = docker.from_env()
+    client = engine_client()
     workdir = Workspace.resolve(args.workdir).root
     cache = cache_dir(workdir)
     print(f"cache: {cache} (${CACHE_DIR_ENV} moves it)")

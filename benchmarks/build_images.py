@@ -23,6 +23,7 @@ from pathlib import Path
 import docker
 
 from swegym_build.demo import SAMPLE_REPO, mine_sample
+from swegym_build.dockerio import engine_client
 from swegym_build.images.labels import OWNER_LABEL
 from swegym_build.images.stage import BuildSummary, load_versioned, run_build
 from swegym_build.jsonl import write_jsonl_atomically
@@ -120,7 +121,7 @@ def main() -> None:
     parser.add_argument("--repo", default="pallets/itsdangerous", help="its OWNER/NAME")
     parser.add_argument("--instances", type=int, default=10)
     args = parser.parse_args()
-    client = docker.from_env(timeout=600)
+    client = engine_client()
     folder = Path(tempfile.mkdtemp(prefix="swegym-bench-build-"))
     try:
         workspace = Workspace.resolve(folder / "ws")

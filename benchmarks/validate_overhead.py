@@ -17,9 +17,8 @@ import statistics
 import tempfile
 from pathlib import Path
 
-import docker
-
 from swegym_build.demo import mine_sample
+from swegym_build.dockerio import engine_client
 from swegym_build.images.stage import load_versioned, run_build
 from swegym_build.state import StateStore
 from swegym_build.validate.runner import ContainerLimits
@@ -36,7 +35,7 @@ def main() -> None:
     parser.add_argument("--workers", type=int, default=1)
     parser.add_argument("--timeout", type=float, default=20.0, help="for the sample's hanging test")
     args = parser.parse_args()
-    client = docker.from_env(timeout=600)
+    client = engine_client()
     folder = Path(tempfile.mkdtemp(prefix="swegym-bench-validate-"))
     try:
         workspace = Workspace.resolve(folder / "ws")

@@ -233,10 +233,10 @@ def clean(
 ) -> None:
     """Remove the containers and images swegym-build made (by label), and nothing else."""
     from swegym_build.display import console
+    from swegym_build.dockerio import engine_client
     from swegym_build.images.clean import remove_built
-    from swegym_build.pipeline import docker_client
 
-    removed = remove_built(docker_client(), tier or None)
+    removed = remove_built(engine_client(), tier or None)
     console.print(
         f"removed {removed.containers} containers and {removed.images} images ({removed.bytes / 1e6:.0f} MB)"
     )

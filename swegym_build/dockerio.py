@@ -1,4 +1,5 @@
-"""Moving images through a registry: push a tag and read the engine's verdict; pull one back."""
+"""The Docker engine: one way to connect to it, and moving images through a registry (push a tag
+and read the engine's verdict; pull one back)."""
 
 from __future__ import annotations
 
@@ -6,6 +7,28 @@ from collections.abc import Iterable
 from typing import Any
 
 import docker
+
+from swegym_build.errors import BuildError
+
+# Seconds one engine API call may take: committing or removing a multi-GB image on a slow
+# filesystem (fuse-overlayfs) takes minutes, and a hung engine must still end in an error.
+ENGINE_API_TIMEOUT = 600
+
+
+def engine_client(check: bool = True) -> docker.DockerClient:
+    """A client of the engine that DOCKER_HOST (or the default socket) names.
+
+    With `check`, an unreachable engine is one clear error instead of a traceback later.
+    """
+    try:
+        client = docker.from_env(timeout=ENGINE_API_TIMEOUT)
+        if check:
+            client.ping()
+    except docker.errors.DockerException as error:
+        raise BuildError(
+            f"cannot reach the Docker engine ({error}); is it running and is DOCKER_HOST right?"
+        ) from error
+    return client
 
 
 def push(client: docker.DockerClient, repository: str, tag: str) -> tuple[str, str | None]:

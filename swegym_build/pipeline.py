@@ -6,8 +6,6 @@ user sees when running the stages one by one.
 
 from __future__ import annotations
 
-import docker
-
 from swegym_build.display import (
     LOG_INTERVAL,
     MineDisplay,
@@ -18,7 +16,7 @@ from swegym_build.display import (
     validate_summary,
     versions_summary,
 )
-from swegym_build.errors import BuildError
+from swegym_build.dockerio import engine_client
 from swegym_build.executors import Executor
 from swegym_build.github.client import open_github
 from swegym_build.github.http_cache import HttpCache
@@ -81,17 +79,6 @@ def run_versions_stage(workspace: Workspace, repos: list[str] | None = None) -> 
     return summary
 
 
-def docker_client() -> docker.DockerClient:
-    try:
-        client = docker.from_env(timeout=600)
-        client.ping()
-    except docker.errors.DockerException as error:
-        raise BuildError(
-            f"cannot reach the Docker engine ({error}); is it running and is DOCKER_HOST right?"
-        ) from error
-    return client
-
-
 def run_build_stage(
     workspace: Workspace,
     repos: list[str] | None = None,
@@ -104,7 +91,7 @@ def run_build_stage(
     state = StateStore(workspace.state_db)
     try:
         with stage_progress(f"build ({len(instances)} instances)") as progress:
-            client = docker_client()
+            client = engine_client()
             summary = run_build(client, workspace, state, instances, workers, progress, executor, registry)
     finally:
         state.close()
@@ -122,7 +109,7 @@ def run_validate_stage(
     instances = load_versioned(workspace, repos, ids)
     state = StateStore(workspace.state_db)
     try:
-        docker_client()  # fail early and clearly when the engine is not there
+        engine_client()  # fail early and clearly when the engine is not there
         with stage_progress(f"validate ({len(instances)} instances)") as progress:
             summary = run_validate(workspace, state, instances, options, executor, notify=progress)
     finally:
@@ -137,7 +124,7 @@ def run_publish_stage(
     state = StateStore(workspace.state_db)
     try:
         with stage_progress("publish"):
-            summary = run_publish(docker_client(), workspace, state, options, repos)
+            summary = run_publish(engine_client(), workspace, state, options, repos)
     finally:
         state.close()
     publish_summary(summary, options.dry_run)
