@@ -9,6 +9,7 @@ import pytest
 from rich.console import Console
 
 from swegym_build import display
+from swegym_build.images.stage import BuildSummary
 
 
 @pytest.fixture
@@ -50,3 +51,17 @@ def test_a_fast_stream_is_thinned_but_not_silenced(log_console: io.StringIO) -> 
     assert len(lines) < 10
     assert lines[0].endswith("versions: started")
     assert lines[-2].endswith("versions: owner/repo 500/500")
+
+
+def test_an_env_failure_shared_by_many_instances_is_reported_once(log_console: io.StringIO) -> None:
+    env_log = "pip install failed\nERROR: No matching distribution found for moto==9"
+    summary = BuildSummary(
+        failures=[(f"getmoto__moto-{n}", "env_build_failed", env_log) for n in range(1, 35)]
+        + [("getmoto__moto-99", "instance_build_failed", "git apply failed")]
+    )
+    display.build_summary(summary)
+    out = log_console.getvalue()
+    assert out.count("No matching distribution found for moto==9") == 1
+    assert "env_build_failed (34 instances: getmoto__moto-1, getmoto__moto-2" in out
+    assert "and 29 more" in out
+    assert out.count("git apply failed") == 1
