@@ -30,7 +30,7 @@ PYTHON_RELEASES = (
     ("3.14", "2025-10-07"),
 )
 _SETTLE_DAYS = 365
-_FRESH_DAYS = 180
+_FRESH_DAYS = 90
 _RELEASED = {v: datetime.fromisoformat(d).replace(tzinfo=timezone.utc) for v, d in PYTHON_RELEASES}
 
 
