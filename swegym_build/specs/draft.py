@@ -93,8 +93,8 @@ def draft_spec(
 def _group_key(group: list[str], position: int, count: int) -> str:
     if position == count - 1:
         return ANY_VERSION
-    first = "0" if position == 0 else str(parse_version(group[0]))
-    return f"{first}-{parse_version(group[-1])}"
+    first, last = "0" if position == 0 else str(parse_version(group[0])), str(parse_version(group[-1]))
+    return last if first == last else f"{first}-{last}"
 
 
 def _read_at(group: list[str], versions: Mapping[str, str]) -> str:

@@ -12,6 +12,7 @@ import posixpath
 import re
 
 from packaging.requirements import InvalidRequirement, Requirement
+from packaging.utils import canonicalize_name
 
 from swegym_build.specs.drafting.snapshot import Findings, Snapshot
 
@@ -50,6 +51,28 @@ _REQUIREMENT_OPTIONS = ("-r", "--requirement")
 _CONSTRAINT_OPTIONS = ("-c", "--constraint")
 _EDITABLE_OPTIONS = ("-e", "--editable")
 _REQUIREMENT_FILE_SUFFIXES = (".txt", ".in")
+# installed to drive the tests or build things, not needed by the tests themselves (the env
+# images come with pip and setuptools)
+_TOOLS = frozenset(
+    {
+        "tox",
+        "nox",
+        "twine",
+        "build",
+        "pre-commit",
+        "codecov",
+        "coveralls",
+        "uv",
+        "poetry",
+        "pipenv",
+        "hatch",
+        "tox-gh-actions",
+        "pip",
+        "setuptools",
+        "wheel",
+        "virtualenv",
+    }
+)
 _PYTEST = re.compile(r"^pytest$", re.IGNORECASE)
 
 
@@ -121,6 +144,8 @@ def take_requirement(found: Findings, word: str, source: str, snap: Snapshot, ba
         requirement = Requirement(text)
     except InvalidRequirement:
         found.warn(f"{source}: {text!r} dropped (not a valid requirement)")
+        return
+    if canonicalize_name(requirement.name) in _TOOLS:
         return
     if requirement.url:
         found.warn(f"{source}: {text!r} dropped (a URL; drafted recipes install from the package index)")

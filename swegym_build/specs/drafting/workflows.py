@@ -26,27 +26,6 @@ _NOT_TESTS = re.compile(r"doc|lint|release|bench|publish|deploy|pre-?commit|typi
 _OTHER_OS = re.compile(r"windows|macos", re.I)
 _EXPRESSION = re.compile(r"\$\{\{\s*(.*?)\s*\}\}")
 _SHELL_VARIABLE = re.compile(r"\$\{(\w+)\}|\$(\w+)")
-# installed by CI to drive the tests, not needed by them
-_CI_TOOLS = frozenset(
-    {
-        "tox",
-        "nox",
-        "twine",
-        "build",
-        "pre-commit",
-        "codecov",
-        "coveralls",
-        "uv",
-        "poetry",
-        "pipenv",
-        "hatch",
-        "tox-gh-actions",
-        "pip",
-        "setuptools",
-        "wheel",
-        "virtualenv",
-    }
-)
 _COMMAND_SEPARATOR = re.compile(r"&&|\|\||;|\|")
 
 
@@ -124,8 +103,7 @@ def _take_command(snap: Snapshot, found: Findings, path: str, command: str) -> N
             continue
         tool = words[i - 1].rsplit("/", 1)[-1]
         if tool in ("pip", "pip3"):
-            args = [w for w in words[i + 1 :] if w.split("[")[0].split("=")[0].lower() not in _CI_TOOLS]
-            take_install_args(found, args, f"{path} pip install", snap)
+            take_install_args(found, words[i + 1 :], f"{path} pip install", snap)
         elif tool in ("apt-get", "apt"):
             _take_apt(found, words[i + 1 :], path)
         break
