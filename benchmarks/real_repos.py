@@ -34,7 +34,7 @@ from collections import Counter
 from dataclasses import dataclass, field
 from pathlib import Path
 
-from swegym_build.errors import SpecError
+from swegym_build.errors import GitError, SpecError
 from swegym_build.jsonl import write_jsonl_atomically
 from swegym_build.records import TaskInstance, instance_id_for, repo_slug
 from swegym_build.specs import RepoSpec, draft_spec, load_spec, load_spec_file, write_draft
@@ -117,23 +117,26 @@ def candidates(mirror: Path, since: str, until: str, patterns: list[str] | None)
     """Merged PRs on the default branch between `since` and `until`, oldest first, that change
     Python code and tests and are not huge."""
     heads = pull_heads(mirror)
-    out = git(
-        mirror,
-        "log",
-        "--first-parent",
-        "--diff-merges=first-parent",
-        "--numstat",
-        "--no-renames",
-        f"--since={since}",
-        f"--until={until}",
-        "--format=%x00%H %P%x01%cI%x01%s",
-        "HEAD",
-    )
+    window = ("--first-parent", f"--since={since}", f"--until={until}", "--format=%x00%H %P%x01%cI%x01%s")
+    try:
+        out = git(mirror, "log", *window, "--diff-merges=first-parent", "--numstat", "--no-renames", "HEAD")
+        blocks = [_split_block(block) for block in out.split("\x00")[1:]]
+    except subprocess.CalledProcessError:
+        # a mirror with missing objects: read the diffs one by one and skip the unreadable ones
+        blocks = []
+        for block in git(mirror, "log", *window, "HEAD").split("\x00")[1:]:
+            header, _ = _split_block(block)
+            parents = header[0].split()[1:]
+            if not parents:
+                continue
+            try:
+                stats = git(mirror, "diff", "--numstat", "--no-renames", parents[0], header[0].split()[0])
+            except subprocess.CalledProcessError:
+                continue
+            blocks.append((header, stats))
     found: list[Candidate] = []
     seen: set[int] = set()
-    for block in out.split("\x00")[1:]:
-        header, _, stats = block.partition("\n")
-        shas, date, subject = header.split("\x01", 2)
+    for (shas, date, subject), stats in blocks:
         sha, *parents = shas.split()
         number = _pull_number(subject, parents, heads)
         if number is None or number in seen or not parents:
@@ -154,6 +157,12 @@ def candidates(mirror: Path, since: str, until: str, patterns: list[str] | None)
         seen.add(number)
         found.append(Candidate(sha, parents[0], number, date, subject, tuple(code), tuple(tests)))
     return sorted(found, key=lambda c: (c.date, c.number))
+
+
+def _split_block(block: str) -> tuple[tuple[str, str, str], str]:
+    header, _, stats = block.partition("\n")
+    shas, date, subject = header.split("\x01", 2)
+    return (shas, date, subject), stats
 
 
 def _pull_number(subject: str, parents: list[str], heads: dict[str, int]) -> int | None:
@@ -349,8 +358,12 @@ def main() -> int:
             continue
         mirrors[repo] = mirror
         started = time.monotonic()
-        chosen = sample(mirror, load_spec(repo, shipped_specs), args.per_repo, args.since, args.until)
-        rows[repo] = [to_row(mirror, repo, c) for c in chosen]
+        try:
+            chosen = sample(mirror, load_spec(repo, shipped_specs), args.per_repo, args.since, args.until)
+            rows[repo] = [to_row(mirror, repo, c) for c in chosen]
+        except (subprocess.CalledProcessError, GitError) as error:
+            result.problem = f"mirror not readable: {error}"[:200]
+            continue
         result.sampled = len(chosen)
         result.seconds["sample"] = time.monotonic() - started
     repos = sorted(rows)

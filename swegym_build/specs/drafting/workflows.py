@@ -9,7 +9,6 @@ from __future__ import annotations
 
 import re
 import shlex
-from collections.abc import Iterator
 from dataclasses import dataclass, field
 from typing import Any
 
@@ -26,7 +25,8 @@ _NOT_TESTS = re.compile(r"doc|lint|release|bench|publish|deploy|pre-?commit|typi
 _OTHER_OS = re.compile(r"windows|macos", re.I)
 _EXPRESSION = re.compile(r"\$\{\{\s*(.*?)\s*\}\}")
 _SHELL_VARIABLE = re.compile(r"\$\{(\w+)\}|\$(\w+)")
-_COMMAND_SEPARATOR = re.compile(r"&&|\|\||;|\|")
+# a line that may install something: only those are resolved and read
+_INSTALLS = re.compile(r"\b(?:pip3?|apt(?:-get)?)\s+(?:\S+\s+)*?install\b")
 
 
 @dataclass
@@ -87,17 +87,32 @@ def read_workflow_installs(snap: Snapshot, found: Findings, jobs: list[Job], pyt
             if _OTHER_OS.search(str(step.get("if", ""))):
                 continue
             step_context = _Context(python, {**context.env, **_string_map(step.get("env"))}, context.matrix)
-            for command in _commands(step["run"]):
-                _take_command(snap, found, job.path, _resolve(command, step_context, found, job.path))
+            for line in _lines(step["run"]):
+                take_runner(found, line, job.path)
+                if _INSTALLS.search(line):
+                    _take_line(snap, found, job.path, _resolve(line, step_context, found, job.path))
 
 
-def _take_command(snap: Snapshot, found: Findings, path: str, command: str) -> None:
+def _take_line(snap: Snapshot, found: Findings, path: str, line: str) -> None:
+    """The pip and apt installs of one shell line (quotes kept, `&&`/`;`/`|` split outside them)."""
+    lexer = shlex.shlex(line, posix=True, punctuation_chars=True)
+    lexer.whitespace_split = True
+    lexer.commenters = "#"
     try:
-        words = shlex.split(command, comments=True)
+        tokens = list(lexer)
     except ValueError:
-        found.warn(f"{path}: `{command}` not read (unbalanced quotes)")
+        found.warn(f"{path}: `{line}` not read (unbalanced quotes)")
         return
-    take_runner(found, command, path)
+    command: list[str] = []
+    for token in [*tokens, ";"]:
+        if token and set(token) <= set("&|;()"):
+            _take_command(snap, found, path, command)
+            command = []
+        else:
+            command.append(token)
+
+
+def _take_command(snap: Snapshot, found: Findings, path: str, words: list[str]) -> None:
     for i, word in enumerate(words[1:], 1):
         if word != "install":
             continue
@@ -165,12 +180,9 @@ def _expression_value(expression: str, context: _Context) -> str | None:
     return None
 
 
-def _commands(script: str) -> Iterator[str]:
+def _lines(script: str) -> list[str]:
     joined = re.sub(r"\\\s*\n", " ", script)
-    for line in joined.splitlines():
-        for command in _COMMAND_SEPARATOR.split(line):
-            if command.strip():
-                yield command.strip()
+    return [line.strip() for line in joined.splitlines() if line.strip()]
 
 
 def _is_test_job(job: Job) -> bool:
