@@ -51,8 +51,8 @@ _REQUIREMENT_OPTIONS = ("-r", "--requirement")
 _CONSTRAINT_OPTIONS = ("-c", "--constraint")
 _EDITABLE_OPTIONS = ("-e", "--editable")
 _REQUIREMENT_FILE_SUFFIXES = (".txt", ".in")
-# installed to drive the tests or build things, not needed by the tests themselves (the env
-# images come with pip and setuptools)
+# installed to drive the tests, build things or lint, not needed by the tests themselves (the
+# env images come with pip and setuptools)
 _TOOLS = frozenset(
     {
         "tox",
@@ -71,8 +71,17 @@ _TOOLS = frozenset(
         "setuptools",
         "wheel",
         "virtualenv",
+        "black",
+        "flake8",
+        "pylint",
+        "isort",
+        "ruff",
+        "codespell",
+        "pydocstyle",
+        "pycodestyle",
     }
 )
+_LINTER_PLUGIN = re.compile(r"^flake8-")
 _PYTEST = re.compile(r"^pytest$", re.IGNORECASE)
 
 
@@ -145,7 +154,8 @@ def take_requirement(found: Findings, word: str, source: str, snap: Snapshot, ba
     except InvalidRequirement:
         found.warn(f"{source}: {text!r} dropped (not a valid requirement)")
         return
-    if canonicalize_name(requirement.name) in _TOOLS:
+    name = canonicalize_name(requirement.name)
+    if name in _TOOLS or _LINTER_PLUGIN.match(name):
         return
     if requirement.url:
         found.warn(f"{source}: {text!r} dropped (a URL; drafted recipes install from the package index)")
