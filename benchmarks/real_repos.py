@@ -141,7 +141,7 @@ def candidates(mirror: Path, since: str, until: str, patterns: list[str] | None)
         number = _pull_number(subject, parents, heads)
         if number is None or number in seen or not parents:
             continue
-        changed, code, tests = 0, [], []
+        changed, code, tests = 0, list[str](), list[str]()
         for line in stats.splitlines():
             parts = line.split("\t")
             if len(parts) != 3:

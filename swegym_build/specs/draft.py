@@ -74,8 +74,8 @@ def draft_spec(
     if len(groups) == 1:
         only = drafts[ordered[-1]]
         entry = VersionEntry(ANY_VERSION, parse_key(ANY_VERSION), only.spec)
-        provenance = {**only.provenance, "read at": _read_at(ordered, versions)}
-        return RepoSpec(repo=repo, entries=(entry,), provenance=provenance, warnings=only.warnings)
+        read_at = {**only.provenance, "read at": _read_at(ordered, versions)}
+        return RepoSpec(repo=repo, entries=(entry,), provenance=read_at, warnings=only.warnings)
     entries: list[VersionEntry] = []
     provenance: dict[str, str] = {}
     warnings: list[str] = []

@@ -106,7 +106,7 @@ def read_requirement_files(snap: Snapshot, found: Findings) -> None:
 def detect_pytest_config(snap: Snapshot, found: Findings) -> None:
     if found.runner is not None:
         return
-    markers = [f for f in ("pytest.ini", "conftest.py") if f in snap.files]
+    markers: list[str] = [f for f in ("pytest.ini", "conftest.py") if f in snap.files]
     markers += sorted(f for f in snap.files if f.endswith("/conftest.py"))[:1]
     if markers:
         found.runner = "pytest"
