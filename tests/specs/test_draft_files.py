@@ -309,3 +309,24 @@ def test_versions_with_one_recipe_share_one_star_entry(history: GitHistory) -> N
     second = history.commit({"README": "x\n"}, date="2023-07-01T00:00:00+00:00")
     spec = draft_spec(history.path, second, "acme/widget", versions={"0.1": first, "0.2": second})
     assert [e.key for e in spec.entries] == ["*"]
+
+
+@pytest.mark.parametrize(
+    ("matrix", "date", "expected"),
+    [
+        # 3.10 is the newest tested, but 3.9 was tested too and the base images provide it
+        (("3.8", "3.9", "3.10"), DATE_2023, "3.9"),
+        # 3.11 came out a month before: not yet settled, the newest settled tested one is used
+        (("3.9", "3.10", "3.11"), "2022-11-20T00:00:00+00:00", "3.9"),
+        (("3.9", "3.10", "3.11"), DATE_2023, "3.11"),
+    ],
+)
+def test_python_is_the_newest_settled_tested_one_the_bases_provide(
+    history: GitHistory, matrix: tuple[str, ...], date: str, expected: str
+) -> None:
+    commit = history.commit(
+        {"pyproject.toml": PYPROJECT, ".github/workflows/ci.yml": ci_matrix(*matrix)}, date=date
+    )
+    spec = draft_spec(history.path, commit, "acme/widget")
+    assert spec.for_version("1.0").python == expected
+    assert "CI matrix" in spec.provenance["python"]

@@ -2,9 +2,10 @@
 
 The CI matrix at the commit says what was tested then; classifiers are the fallback (they lag
 behind CI in many projects); with neither, the newest Python that had been out for a year. A
-version released less than half a year before the commit is passed over when an older tested one
-exists (its wheels were still missing then). `python_requires` bounds every choice, and the
-result is moved to the nearest version the base images can provide.
+version released less than three months before the commit is passed over when an older tested one
+exists (its wheels were still missing then). `python_requires` bounds every choice. The newest
+tested version the base images provide is taken; when none is, the newest tested one is moved to
+the nearest version they provide.
 """
 
 from __future__ import annotations
@@ -50,8 +51,10 @@ def choose_python(
     for kind, listed in (("CI matrix", matrix), ("classifiers", classifiers)):
         versions = sorted({v for _, vs in listed for v in vs if _is_minor(v)}, key=as_tuple)
         usable = [v for v in versions if allowed(v, requires) and v in _RELEASED and _RELEASED[v] <= moment]
-        settled = [v for v in usable if (moment - _RELEASED[v]).days >= _FRESH_DAYS]
-        best = (settled or usable)[-1] if usable else None
+        settled = [v for v in usable if (moment - _RELEASED[v]).days >= _FRESH_DAYS] or usable
+        # a tested version the base images provide beats the nearest neighbour of a newer one
+        providable = [v for v in settled if v in python_versions_available()]
+        best = (providable or settled)[-1] if settled else None
         if best:
             python = best
             sources = ", ".join(sorted({path for path, _ in listed}))
