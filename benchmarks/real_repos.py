@@ -9,7 +9,8 @@ Each repository must be a bare mirror at `<mirrors>/OWNER+NAME/repo`. For each o
 commits titled `... (#N)`, or merge commits of `refs/pull/N/head`): base = first parent, the diff
 split into `patch`/`test_patch` by the shipped spec's `test_file_patterns` (else the generic test
 rule), only PRs that change both Python code and tests, spread over the repository's versions.
-Sampling is deterministic: the same mirrors give the same rows.
+Sampling is deterministic: the same mirrors give the same rows (kept under
+`<workdir>/sample/`, so a second run with the same `--workdir` and options skips it).
 
 The rows are written as SWE-Gym Raw into two fresh workspaces under `--workdir`, and `versions`
 runs in each: once with the shipped specs, once with none, so the stage drafts. The drafted run
@@ -26,6 +27,7 @@ from __future__ import annotations
 import argparse
 import os
 import re
+import shutil
 import subprocess
 import sys
 import tempfile
@@ -35,7 +37,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 
 from swegym_build.errors import GitError, SpecError
-from swegym_build.jsonl import write_jsonl_atomically
+from swegym_build.jsonl import read_jsonl, write_jsonl_atomically
 from swegym_build.records import TaskInstance, instance_id_for, repo_slug
 from swegym_build.specs import RepoSpec, draft_spec, load_spec, load_spec_file, write_draft
 from swegym_build.specs.loader import SPECS_DIR_ENV, default_specs_dir
@@ -358,16 +360,24 @@ def main() -> int:
             continue
         mirrors[repo] = mirror
         started = time.monotonic()
-        try:
-            chosen = sample(mirror, load_spec(repo, shipped_specs), args.per_repo, args.since, args.until)
-            rows[repo] = [to_row(mirror, repo, c) for c in chosen]
-        except (subprocess.CalledProcessError, GitError) as error:
-            result.problem = f"mirror not readable: {error}"[:200]
-            continue
-        result.sampled = len(chosen)
+        # the sample is a pure function of the mirror and the options: kept to re-run quickly
+        kept = root / "sample" / f"{repo_slug(repo)}.{args.per_repo}.{args.since}.{args.until}.jsonl"
+        if kept.exists():
+            rows[repo] = [TaskInstance.from_dict(row) for row in read_jsonl(kept)]
+        else:
+            try:
+                chosen = sample(mirror, load_spec(repo, shipped_specs), args.per_repo, args.since, args.until)
+                rows[repo] = [to_row(mirror, repo, c) for c in chosen]
+            except (subprocess.CalledProcessError, GitError) as error:
+                result.problem = f"mirror not readable: {error}"[:200]
+                continue
+            write_jsonl_atomically(kept, (row.to_dict() for row in rows[repo]))
+        result.sampled = len(rows[repo])
         result.seconds["sample"] = time.monotonic() - started
     repos = sorted(rows)
 
+    for stale in ("shipped", "drafted", "drafted-again", "per-version-drafts", "per-version-drafts-again"):
+        shutil.rmtree(root / stale, ignore_errors=True)
     shipped_ws = prepare_workspace(root / "shipped", rows, mirrors)
     drafted_ws = prepare_workspace(root / "drafted", rows, mirrors)
     again_ws = prepare_workspace(root / "drafted-again", rows, mirrors)
