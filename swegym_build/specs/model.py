@@ -100,6 +100,8 @@ class RepoSpec:
     source: Path | None = None
     # Filled by `draft_spec` (field -> where its value came from); empty for hand-written specs.
     provenance: dict[str, str] = field(default_factory=dict)
+    # Filled by `draft_spec`: what was dropped or renamed while drafting, each naming its file.
+    warnings: tuple[str, ...] = ()
 
     def for_version(self, version: str) -> VersionSpec:
         """The recipe for `version` (e.g. `"1.3"`).

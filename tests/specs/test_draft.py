@@ -97,10 +97,9 @@ def test_draft_from_setup_cfg_tox_and_workflow(repo: Path, tmp_path: Path) -> No
     commit = commit_files(repo, SETUP_CFG_PROJECT)
     spec = draft_spec(repo, commit, "acme/widget")
     recipe = spec.for_version("4.2")
-    # The newest classifier (ahead of the CI matrix) is wanted; the base images provide 3.9, 3.11
-    # and 3.13, and the nearest one is taken, the older on a tie.
-    assert recipe.python == "3.9"
-    assert "3.10 wanted, 3.9 is the nearest the base images provide" in spec.provenance["python"]
+    # The CI matrix says what was tested at the commit; it wins over classifiers, which lag.
+    assert recipe.python == "3.11"
+    assert "CI matrix" in spec.provenance["python"]
     assert (recipe.test_cmd, recipe.log_parser) == ("pytest -rA", "pytest")
     assert recipe.install == (
         "python -m pip install -r requirements-test.txt",
@@ -108,13 +107,12 @@ def test_draft_from_setup_cfg_tox_and_workflow(repo: Path, tmp_path: Path) -> No
     )
     assert "hypothesis" in recipe.pip_packages
     assert recipe.apt_packages == ("libxml2-dev",)
-    assert "classifiers" in spec.provenance["python"]
 
     out = tmp_path / "drafts" / "acme__widget.yaml"
     write_draft(spec, out)
     text = out.read_text(encoding="utf-8")
     assert text.startswith("# DRAFT spec for acme/widget")
-    assert "#   python: setup.cfg classifiers" in text
+    assert "#   python: .github/workflows/ci.yml CI matrix" in text
     reloaded = load_spec_file(out).for_version("1.0")
     assert reloaded == recipe
 

@@ -1,0 +1,131 @@
+"""Packaging metadata (pyproject.toml, setup.cfg, setup.py as text) and requirements files."""
+
+from __future__ import annotations
+
+import configparser
+import re
+import sys
+from typing import Any
+
+from swegym_build.specs.drafting.snapshot import Findings, Snapshot
+
+if sys.version_info >= (3, 11):
+    import tomllib
+else:  # pragma: no cover - exercised on Python 3.10 only
+    import tomli as tomllib
+
+TEST_EXTRAS = ("test", "tests", "testing")
+DEV_EXTRAS = ("dev", "develop")
+_CLASSIFIER = re.compile(r"Programming Language :: Python :: (\d+\.\d+)\b")
+_REQUIREMENTS_FILE = re.compile(
+    r"^(?:[^/]*requirements[^/]*\.txt|requirements/[^/]+\.txt)$",
+    re.IGNORECASE,
+)
+_TESTISH = re.compile(r"test|dev|ci", re.IGNORECASE)
+_DOCSISH = re.compile(r"doc|lint|release|bench", re.IGNORECASE)
+
+
+def read_metadata(snap: Snapshot, found: Findings) -> list[tuple[str, list[str]]]:
+    """Extras, python_requires and runner hints into `found`; returns (file, classifier versions)."""
+    classifiers: list[tuple[str, list[str]]] = []
+    for reader in (_read_pyproject, _read_setup_cfg, _read_setup_py):
+        listed = reader(snap, found)
+        if listed is not None and listed[1]:
+            classifiers.append(listed)
+    return classifiers
+
+
+def _read_pyproject(snap: Snapshot, found: Findings) -> tuple[str, list[str]] | None:
+    text = snap.read("pyproject.toml")
+    if text is None:
+        return None
+    try:
+        data = tomllib.loads(text)
+    except tomllib.TOMLDecodeError as exc:
+        found.warn(f"pyproject.toml is not valid TOML, not read: {exc}")
+        return None
+    project = data.get("project", {})
+    _take_requires(found, project.get("requires-python"))
+    _take_extras(
+        found, project.get("optional-dependencies", {}), "pyproject.toml [project.optional-dependencies]"
+    )
+    if "pytest" in data.get("tool", {}):
+        found.runner = found.runner or "pytest"
+        found.note("test_cmd", "pyproject.toml [tool.pytest]")
+    return "pyproject.toml", _classifier_versions(project.get("classifiers", []))
+
+
+def _read_setup_cfg(snap: Snapshot, found: Findings) -> tuple[str, list[str]] | None:
+    text = snap.read("setup.cfg")
+    if text is None:
+        return None
+    parser = configparser.ConfigParser(interpolation=None, strict=False)
+    try:
+        parser.read_string(text)
+    except configparser.Error as exc:
+        found.warn(f"setup.cfg does not parse, not read: {str(exc).splitlines()[0]}")
+        return None
+    _take_requires(found, parser.get("options", "python_requires", fallback=None))
+    if parser.has_section("options.extras_require"):
+        _take_extras(
+            found, dict(parser.items("options.extras_require")), "setup.cfg [options.extras_require]"
+        )
+    if parser.has_section("tool:pytest"):
+        found.runner = found.runner or "pytest"
+        found.note("test_cmd", "setup.cfg [tool:pytest]")
+    return "setup.cfg", _classifier_versions(parser.get("metadata", "classifiers", fallback="").splitlines())
+
+
+def _read_setup_py(snap: Snapshot, found: Findings) -> tuple[str, list[str]] | None:
+    text = snap.read("setup.py")
+    if text is None:
+        return None
+    # setup.py is code: only literal strings are trusted, nothing is evaluated
+    requires = re.search(r"python_requires\s*=\s*['\"]([^'\"]+)['\"]", text)
+    _take_requires(found, requires.group(1) if requires else None)
+    extras_block = re.search(r"extras_require\s*=\s*(\{.*?\n\s*\})", text, re.DOTALL)
+    if extras_block:
+        names = re.findall(r"['\"]([\w.-]+)['\"]\s*:", extras_block.group(1))
+        _take_extras(found, dict.fromkeys(names, ""), "setup.py extras_require")
+    return "setup.py", _classifier_versions(re.findall(r"Programming Language :: Python :: [\d.]+", text))
+
+
+def read_requirement_files(snap: Snapshot, found: Findings) -> None:
+    """Requirements files at the usual places: the top-level one and the test/dev/CI ones."""
+    candidates = sorted(f for f in snap.files if _REQUIREMENTS_FILE.match(f))
+    named = [f for f in candidates if _TESTISH.search(f) and not _DOCSISH.search(f)]
+    chosen = [f for f in candidates if f == "requirements.txt"] + named
+    for name in chosen:
+        found.add_requirement_file(name, "requirements files at the usual places:")
+    text = " ".join(snap.read(f) or "" for f in chosen)
+    if re.search(r"^\s*pytest\b", text, re.MULTILINE):
+        found.runner = found.runner or "pytest"
+        found.note("test_cmd", "pytest listed in requirements files")
+
+
+def detect_pytest_config(snap: Snapshot, found: Findings) -> None:
+    if found.runner is not None:
+        return
+    markers: list[str] = [f for f in ("pytest.ini", "conftest.py") if f in snap.files]
+    markers += sorted(f for f in snap.files if f.endswith("/conftest.py"))[:1]
+    if markers:
+        found.runner = "pytest"
+        found.note("test_cmd", f"pytest configuration file {markers[0]}")
+
+
+def _classifier_versions(classifiers: list[str]) -> list[str]:
+    return [m.group(1) for c in classifiers if (m := _CLASSIFIER.search(c))]
+
+
+def _take_requires(found: Findings, requires: object) -> None:
+    if isinstance(requires, str) and requires.strip() and found.requires_python is None:
+        found.requires_python = requires.strip()
+
+
+def _take_extras(found: Findings, extras: dict[str, Any], source: str) -> None:
+    names = [n for n in TEST_EXTRAS if n in extras] or [n for n in DEV_EXTRAS if n in extras]
+    found.add_extras(names, source)
+    test_deps = " ".join(str(extras.get(n, "")) for n in names)
+    if "pytest" in test_deps:
+        found.runner = found.runner or "pytest"
+        found.note("test_cmd", f"pytest in {source}")

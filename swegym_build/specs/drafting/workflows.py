@@ -1,0 +1,218 @@
+"""GitHub Actions workflows: the CI Python matrix, and the pip/apt install steps of test jobs.
+
+`${{ matrix.X }}`, `${{ env.X }}`, `$X` and `${X}` are resolved from the workflow's, job's and
+step's `env:` and from the job's matrix (the Python axis is the drafted Python; another axis only
+when it has a single value). What cannot be resolved is dropped with a warning naming the file.
+"""
+
+from __future__ import annotations
+
+import re
+import shlex
+from dataclasses import dataclass, field
+from typing import Any
+
+import yaml
+
+from swegym_build.specs.drafting.requirements import take_install_args
+from swegym_build.specs.drafting.runner import take_runner
+from swegym_build.specs.drafting.snapshot import Findings, Snapshot
+from swegym_build.specs.yamlio import load_yaml
+
+_WORKFLOW = re.compile(r"^\.github/workflows/[^/]+\.ya?ml$")
+_PYTHON_AXES = ("python-version", "python", "python_version", "py", "pyver", "python-versions")
+_NOT_TESTS = re.compile(r"doc|lint|release|bench|publish|deploy|pre-?commit|typing|mypy|wheel", re.I)
+_OTHER_OS = re.compile(r"windows|macos", re.I)
+_EXPRESSION = re.compile(r"\$\{\{\s*(.*?)\s*\}\}")
+_SHELL_VARIABLE = re.compile(r"\$\{(\w+)\}|\$(\w+)")
+# a line that may install something: only those are resolved and read
+_INSTALLS = re.compile(r"\b(?:pip3?|apt(?:-get)?)\s+(?:\S+\s+)*?install\b")
+
+
+@dataclass
+class _Context:
+    """What a `run:` line can refer to."""
+
+    python: str
+    env: dict[str, str] = field(default_factory=dict)
+    matrix: dict[str, Any] = field(default_factory=dict)
+
+
+@dataclass(frozen=True)
+class Job:
+    path: str
+    name: str
+    body: dict[str, Any]
+    workflow_env: dict[str, str]
+
+
+def workflow_jobs(snap: Snapshot, found: Findings) -> list[Job]:
+    jobs: list[Job] = []
+    for path in sorted(f for f in snap.files if _WORKFLOW.match(f)):
+        try:
+            workflow = load_yaml(snap.read(path) or "")
+        except yaml.YAMLError as exc:
+            found.warn(f"{path} does not parse, not read: {str(exc).splitlines()[0]}")
+            continue
+        if not isinstance(workflow, dict) or not isinstance(workflow.get("jobs"), dict):
+            continue
+        env = _string_map(workflow.get("env"))
+        for name, body in workflow["jobs"].items():
+            if isinstance(body, dict):
+                jobs.append(Job(path, str(name), body, env))
+    return jobs
+
+
+def matrix_pythons(jobs: list[Job]) -> list[tuple[str, list[str]]]:
+    """(workflow file, Python versions of its test jobs' matrices) for each test job with one."""
+    found: list[tuple[str, list[str]]] = []
+    for job in jobs:
+        if not _is_test_job(job):
+            continue
+        versions = _python_axis(_matrix(job))
+        if versions:
+            found.append((job.path, versions))
+    return found
+
+
+def read_workflow_installs(snap: Snapshot, found: Findings, jobs: list[Job], python: str) -> None:
+    """Requirement files, project extras, packages and apt packages installed by test jobs."""
+    for job in jobs:
+        if not _is_test_job(job):
+            continue
+        context = _Context(python, {**job.workflow_env, **_string_map(job.body.get("env"))}, _matrix(job))
+        for step in job.body.get("steps") or []:
+            if not isinstance(step, dict) or not isinstance(step.get("run"), str):
+                continue
+            if _OTHER_OS.search(str(step.get("if", ""))):
+                continue
+            step_context = _Context(python, {**context.env, **_string_map(step.get("env"))}, context.matrix)
+            for line in _lines(step["run"]):
+                take_runner(found, line, job.path)
+                if _INSTALLS.search(line):
+                    _take_line(snap, found, job.path, _resolve(line, step_context, found, job.path))
+
+
+def _take_line(snap: Snapshot, found: Findings, path: str, line: str) -> None:
+    """The pip and apt installs of one shell line (quotes kept, `&&`/`;`/`|` split outside them)."""
+    lexer = shlex.shlex(line, posix=True, punctuation_chars=True)
+    lexer.whitespace_split = True
+    lexer.commenters = "#"
+    try:
+        tokens = list(lexer)
+    except ValueError:
+        found.warn(f"{path}: `{line}` not read (unbalanced quotes)")
+        return
+    command: list[str] = []
+    for token in [*tokens, ";"]:
+        if token and set(token) <= set("&|;()"):
+            _take_command(snap, found, path, command)
+            command = []
+        else:
+            command.append(token)
+
+
+def _take_command(snap: Snapshot, found: Findings, path: str, words: list[str]) -> None:
+    for i, word in enumerate(words[1:], 1):
+        if word != "install":
+            continue
+        tool = words[i - 1].rsplit("/", 1)[-1]
+        if tool in ("pip", "pip3"):
+            take_install_args(found, words[i + 1 :], f"{path} pip install", snap)
+        elif tool in ("apt-get", "apt"):
+            _take_apt(found, words[i + 1 :], path)
+        break
+
+
+def _take_apt(found: Findings, args: list[str], path: str) -> None:
+    words = iter(args)
+    for word in words:
+        if word in ("-o", "-t", "--target-release"):
+            next(words, None)
+        elif word.startswith("-"):
+            continue
+        elif "$" in word:
+            found.warn(f"{path} apt-get install: {word!r} dropped (an unresolved variable)")
+        elif word not in found.apt_packages:
+            found.apt_packages.append(word)
+            found.note("apt_packages", f"{path} apt-get install")
+
+
+def _resolve(command: str, context: _Context, found: Findings, path: str) -> str:
+    """`command` with what can be resolved substituted; the rest kept in a form that is dropped."""
+
+    def expression(match: re.Match[str]) -> str:
+        value = _expression_value(match.group(1), context)
+        if value is None:
+            found.warn(f"{path}: `{match.group(0)}` in `{command.strip()}` could not be resolved; dropped")
+            return "${{" + re.sub(r"\s+", "", match.group(1)) + "}}"
+        return value
+
+    def variable(match: re.Match[str]) -> str:
+        name = match.group(1) or match.group(2)
+        value = context.env.get(name)
+        if value is None or "$" in _EXPRESSION.sub(
+            lambda m: _expression_value(m.group(1), context) or "$", value
+        ):
+            found.warn(
+                f"{path}: `{match.group(0)}` in `{command.strip()}` is not set in the workflow; dropped"
+            )
+            return match.group(0)
+        return _EXPRESSION.sub(lambda m: _expression_value(m.group(1), context) or "", value)
+
+    return _SHELL_VARIABLE.sub(variable, _EXPRESSION.sub(expression, command))
+
+
+def _expression_value(expression: str, context: _Context) -> str | None:
+    match = re.fullmatch(r"(matrix|env)\.([\w-]+)", expression.strip())
+    if not match:
+        return None
+    scope, name = match.groups()
+    if scope == "env":
+        return context.env.get(name)
+    if name in _PYTHON_AXES:
+        return context.python
+    value = context.matrix.get(name)
+    if isinstance(value, list) and len(value) == 1 and not isinstance(value[0], (dict, list)):
+        return str(value[0])
+    if isinstance(value, (str, int, float)) and not isinstance(value, bool):
+        return str(value)
+    return None
+
+
+def _lines(script: str) -> list[str]:
+    joined = re.sub(r"\\\s*\n", " ", script)
+    return [line.strip() for line in joined.splitlines() if line.strip()]
+
+
+def _is_test_job(job: Job) -> bool:
+    if _NOT_TESTS.search(job.name) or _NOT_TESTS.search(str(job.body.get("name", ""))):
+        return False
+    runs_on = job.body.get("runs-on")
+    return not (isinstance(runs_on, str) and _OTHER_OS.search(runs_on) and "matrix" not in runs_on)
+
+
+def _matrix(job: Job) -> dict[str, Any]:
+    strategy = job.body.get("strategy")
+    matrix = strategy.get("matrix") if isinstance(strategy, dict) else None
+    return matrix if isinstance(matrix, dict) else {}
+
+
+def _python_axis(matrix: dict[str, Any]) -> list[str]:
+    versions: list[str] = []
+    for axis in _PYTHON_AXES:
+        value = matrix.get(axis)
+        if isinstance(value, list):
+            versions.extend(str(v) for v in value if isinstance(v, (str, int, float)))
+    for extra in matrix.get("include") or []:
+        if isinstance(extra, dict):
+            versions.extend(
+                str(extra[a]) for a in _PYTHON_AXES if isinstance(extra.get(a), (str, float, int))
+            )
+    return versions
+
+
+def _string_map(value: object) -> dict[str, str]:
+    if not isinstance(value, dict):
+        return {}
+    return {str(k): str(v) for k, v in value.items() if isinstance(v, (str, int, float, bool))}

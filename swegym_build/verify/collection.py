@@ -1,0 +1,155 @@
+"""The verification check of a recipe: in its env image, at the environment commit, the test
+command collects at least one test and no collection error.
+
+For pytest that is `<test_cmd> --collect-only -q` exiting 0; for unittest, the same discovery
+`python -m unittest discover` does, counting tests and loader errors (unittest has no collect-only
+mode). A suite judged by its exit code alone has nothing to collect and cannot be checked this
+way. The container gets the validate stage's containment: no network, no capabilities, no
+privilege escalation, the unprivileged test user, memory/CPU/pids and wall-clock limits.
+"""
+
+from __future__ import annotations
+
+import logging
+import re
+import shlex
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any
+
+import docker
+import requests
+
+from swegym_build.images.labels import tier_labels
+from swegym_build.validate.runner import TEST_USER, ContainerLimits
+
+log = logging.getLogger(__name__)
+
+VERIFIED = "collected"
+NO_TESTS = "no_tests"
+COLLECTION_ERRORS = "collection_errors"
+COMMAND_FAILED = "command_failed"
+TIMED_OUT = "timed_out"
+NOT_CHECKABLE = "not_checkable"
+
+# pytest's `-q` summary ("2 tests collected, 1 error in 1.6s"; older: "collected 2 items")
+_TESTS = re.compile(r"^(\d+) tests? collected\b|^collected (\d+) items?\b", re.MULTILINE)
+_SUMMARY_ERRORS = re.compile(r"\b(\d+) errors?\b(?: in |$)", re.MULTILINE)
+_NODE_ID = re.compile(r"^\S+\.py::\S", re.MULTILINE)
+# one header per module that failed to import, in pytest's ERRORS section and the unittest probe
+_COLLECT_ERROR = re.compile(r"^_* ?ERROR collecting\b", re.MULTILINE)
+_UNITTEST = """\
+import sys, unittest
+loader = unittest.TestLoader()
+suite = loader.discover({start!r}, pattern={pattern!r}, top_level_dir={top!r})
+def walk(s):
+    for t in s:
+        yield from (walk(t) if isinstance(t, unittest.TestSuite) else (t,))
+tests = list(walk(suite))
+failed = [t for t in tests if type(t).__name__ in ("_FailedTest", "ModuleImportFailure")]
+for t in failed:
+    print("ERROR collecting", t.id())
+for message in getattr(loader, "errors", []):
+    print("   ", message.strip().splitlines()[-1] if message.strip() else "")
+print(len(tests) - len(failed), "tests collected")
+sys.exit(1 if failed or getattr(loader, "errors", []) else (0 if tests else 5))
+"""
+
+
+@dataclass(frozen=True)
+class CollectionCheck:
+    """The outcome: `verified` only for `reason == "collected"`; `log` is the command's output."""
+
+    reason: str
+    tests: int
+    errors: int
+    exit_code: int | None
+    log: str
+
+    @property
+    def verified(self) -> bool:
+        return self.reason == VERIFIED
+
+
+def collection_script(install_config: dict[str, Any]) -> str | None:
+    """The shell line that collects the recipe's tests, or None for an exit-code suite."""
+    parser, test_cmd = install_config["log_parser"], install_config["test_cmd"]
+    if parser == "pytest":
+        return f"{test_cmd} --collect-only -q"
+    if parser == "unittest":
+        words = shlex.split(test_cmd)
+        options = {"-s": ".", "-p": "test*.py", "-t": None}
+        for flag, long in (("-s", "--start-directory"), ("-p", "--pattern"), ("-t", "--top-level-directory")):
+            for name in (flag, long):
+                if name in words[:-1]:
+                    options[flag] = words[words.index(name) + 1]
+        script = _UNITTEST.format(start=options["-s"], pattern=options["-p"], top=options["-t"])
+        return f"python -c {shlex.quote(script)}"
+    return None
+
+
+def judge_collection(exit_code: int | None, output: str) -> CollectionCheck:
+    """Read a collection run's exit status and output (pytest's `--collect-only -q`, or the
+    unittest discovery above)."""
+    summary = _TESTS.search(output)
+    tests = int(summary.group(1) or summary.group(2)) if summary else len(_NODE_ID.findall(output))
+    counted = _SUMMARY_ERRORS.findall(output)
+    errors = max(len(_COLLECT_ERROR.findall(output)), max((int(n) for n in counted), default=0))
+    if errors:
+        reason = COLLECTION_ERRORS
+    elif exit_code == 5 or (exit_code == 0 and tests == 0):
+        reason = NO_TESTS
+    elif exit_code != 0:
+        reason = COMMAND_FAILED
+    else:
+        reason = VERIFIED
+    return CollectionCheck(reason, tests, errors, exit_code, output)
+
+
+def check_collection(
+    client: docker.DockerClient,
+    image: str,
+    install_config: dict[str, Any],
+    limits: ContainerLimits | None = None,
+    log_file: Path | None = None,
+) -> CollectionCheck:
+    """Run the collection of `install_config`'s tests in `image` (an env image, whose /testbed is
+    the environment commit with the recipe installed), contained like validation."""
+    script = collection_script(install_config)
+    if script is None:
+        return CollectionCheck(NOT_CHECKABLE, 0, 0, None, f"log_parser {install_config['log_parser']!r}")
+    limits = limits or ContainerLimits(timeout=600.0)
+    container = client.containers.create(
+        image,
+        command=["timeout", "--signal=KILL", str(int(limits.timeout) + 30), "bash", "-c", script],
+        user=TEST_USER,
+        working_dir="/testbed",
+        environment={str(k): str(v) for k, v in (install_config.get("env") or {}).items()},
+        network_mode="none",
+        mem_limit=limits.memory,
+        memswap_limit=limits.memory,
+        nano_cpus=int(limits.cpus * 1e9),
+        pids_limit=limits.pids,
+        cap_drop=["ALL"],
+        security_opt=["no-new-privileges"],
+        labels=tier_labels("verify", image=image),
+    )
+    try:
+        container.start()
+        try:
+            status = container.wait(timeout=limits.timeout)
+            exit_code: int | None = int(status.get("StatusCode", -1))
+        except (requests.exceptions.ReadTimeout, requests.exceptions.ConnectionError):
+            container.kill()
+            exit_code = None
+        output = container.logs(stdout=True, stderr=True).decode("utf-8", errors="replace")
+    finally:
+        container.remove(force=True)
+    if log_file is not None:
+        log_file.parent.mkdir(parents=True, exist_ok=True)
+        log_file.write_text(f"$ {script}\n{output}", encoding="utf-8")
+    if exit_code is None:
+        return CollectionCheck(TIMED_OUT, 0, 0, None, output)
+    check = judge_collection(exit_code, output)
+    log.info("collection in %s: %s (%d tests, %d errors)", image, check.reason, check.tests, check.errors)
+    return check

@@ -1,0 +1,332 @@
+"""Drafting reads tox.ini, noxfile.py and CI workflows right: each failure seen on real
+repositories (tox factor prefixes passed to pip, requirement files named as packages, CI
+variables as apt packages, apt names a Debian release lacks, one '*' for years of history) is
+built into a generated bare history here and the drafted recipe is checked."""
+
+from __future__ import annotations
+
+import textwrap
+from pathlib import Path
+
+import pytest
+
+from swegym_build.specs import draft_spec, load_spec_file, write_draft
+from swegym_build.specs.drafting.tox import active_factors, expand_envlist, factor_condition_holds
+from tests.versions.githistory import GitHistory
+
+DATE_2023 = "2023-06-01T12:00:00+00:00"
+PYPROJECT = '[project]\nname = "widget"\nrequires-python = ">=3.8"\n[tool.pytest.ini_options]\n'
+
+
+def files(**named: str) -> dict[str, str | None]:
+    """Keyword names to paths: `tox_ini` -> `tox.ini`, `ci` -> the workflow file."""
+    paths = {"tox_ini": "tox.ini", "noxfile": "noxfile.py", "ci": ".github/workflows/ci.yml"}
+    return {paths.get(k, k.replace("__", "/")): textwrap.dedent(v) for k, v in named.items()}
+
+
+def ci_matrix(*pythons: str) -> str:
+    listed = ", ".join(f'"{p}"' for p in pythons)
+    return textwrap.dedent(
+        f"""\
+        on: [push]
+        jobs:
+          test:
+            runs-on: ubuntu-latest
+            strategy:
+              matrix:
+                python-version: [{listed}]
+            steps:
+              - run: pytest
+        """
+    )
+
+
+@pytest.fixture
+def history(tmp_path: Path) -> GitHistory:
+    return GitHistory(tmp_path / "mirror.git")
+
+
+def test_tox_factor_prefixes_are_selected_for_the_drafted_python(history: GitHistory) -> None:
+    commit = history.commit(
+        {
+            "pyproject.toml": PYPROJECT,
+            ".github/workflows/ci.yml": ci_matrix("3.9", "3.11"),
+            "requirements/test.txt": "freezegun\n",
+            "constraints.txt": "numpy<2\n",
+            "plugins/helper/setup.py": "from setuptools import setup\nsetup(name='helper')\n",
+            **files(
+                tox_ini="""\
+                [tox]
+                envlist = py{39,311}-{min,dev}, doctesting, du12
+
+                [testenv]
+                deps =
+                    min: dev: pytest==6.0
+                    doctesting: PyYAML
+                    du12: docutils==0.12
+                    !pypy: numpy
+                    pypy: cffi-pypy-only
+                    {py38,py311}-z: zpkg
+                    {py38,py311}: tomli; python_version < "3.12"
+                    py39: only-for-39
+                    hypothesis>=6 \\
+                        pytest-mock
+                    -r{toxinidir}/requirements/test.txt
+                    -c {toxinidir}/constraints.txt
+                    {toxinidir}[extra1]
+                    {toxinidir}/plugins/helper
+                    {envtmpdir}/built.whl
+                extras = testing
+                commands = pytest {posargs}
+                """
+            ),
+        },
+        date=DATE_2023,
+    )
+    spec = draft_spec(history.path, commit, "acme/widget")
+    recipe = spec.for_version("1.0")
+    assert recipe.python == "3.11"
+    # Only what the py311 env installs: no factor prefix, no other factor's deps
+    assert recipe.pip_packages == (
+        "numpy",
+        'tomli; python_version < "3.12"',
+        "hypothesis>=6",
+        "pytest-mock",
+        "pytest",
+    )
+    assert recipe.install == (
+        "python -m pip install -r requirements/test.txt -c constraints.txt",
+        "python -m pip install -e '.[extra1,testing]' -c constraints.txt",
+        "python -m pip install './plugins/helper' -c constraints.txt",
+    )
+    assert not any(":" in p.split(";")[0] for p in recipe.pip_packages)
+    assert any("tox.ini" in w and "{envtmpdir}/built.whl" in w for w in spec.warnings)
+
+
+def test_tox_factors_every_env_of_the_python_shares_are_kept() -> None:
+    envs = expand_envlist("py{39,311}-test\n  lint, py311-test-cov")
+    assert envs == ["py39-test", "py311-test", "lint", "py311-test-cov"]
+    active = active_factors("3.11", envs)
+    assert {"py311", "py3", "test"} <= active and "cov" not in active and "lint" not in active
+    assert factor_condition_holds("test", active)
+    assert factor_condition_holds("!pypy", active)
+    assert factor_condition_holds("py38,py311", active)
+    assert factor_condition_holds("{py38,py311}-test", active)
+    assert not factor_condition_holds("py311-cov", active)
+    assert not factor_condition_holds("!py311", active)
+
+
+def test_requirement_files_are_never_passed_as_package_names(history: GitHistory) -> None:
+    commit = history.commit(
+        {
+            "setup.py": "from setuptools import setup\nsetup(name='w', python_requires='>=3.8')\n",
+            "requirements-dev.txt": "pytest\n",
+            "requirements/ci.txt": "coverage\n",
+            **files(
+                tox_ini="""\
+                [testenv]
+                deps =
+                    requirements/ci.txt
+                    requirements/missing.txt
+                """,
+                ci="""\
+                on: [push]
+                jobs:
+                  test:
+                    runs-on: ubuntu-latest
+                    strategy:
+                      matrix:
+                        python-version: ["3.11"]
+                    steps:
+                      - run: pip install requirements-dev.txt && pip install -r requirements/ci.txt
+                """,
+            ),
+        },
+        date=DATE_2023,
+    )
+    spec = draft_spec(history.path, commit, "acme/w")
+    recipe = spec.for_version("1.0")
+    assert not any(p.endswith(".txt") for p in recipe.pip_packages)
+    assert recipe.install[:2] == (
+        "python -m pip install -r requirements/ci.txt",
+        "python -m pip install -r requirements-dev.txt",
+    )
+    assert any("tox.ini" in w and "requirements/missing.txt" in w and "dropped" in w for w in spec.warnings)
+    assert any(".github/workflows/ci.yml" in w and "requirements-dev.txt" in w for w in spec.warnings)
+
+
+def test_ci_variables_are_resolved_from_env_and_matrix_or_dropped(history: GitHistory) -> None:
+    commit = history.commit(
+        {
+            "pyproject.toml": PYPROJECT,
+            "requirements/full.txt": "scipy\n",
+            **files(
+                ci="""\
+                on: [push]
+                env:
+                  APT_DEPS: libxml2-dev
+                jobs:
+                  test:
+                    runs-on: ubuntu-latest
+                    strategy:
+                      matrix:
+                        python-version: ["3.9", "3.11"]
+                        deps: [full]
+                        os: [ubuntu-latest, ubuntu-20.04]
+                    env:
+                      EXTRA: pytest-xdist
+                    steps:
+                      - run: |
+                          sudo apt-get update
+                          sudo apt-get install -y --no-install-recommends $DIST_PREREQ ${APT_DEPS} enchant \\
+                            python3.8-dev
+                      - run: pip install -r requirements/${{ matrix.deps }}.txt
+                      - run: python -m pip install "pkg-${{ matrix.os }}" $EXTRA ${{ env.MISSING }}
+                      - run: python -m pip install -e .[test] tox
+                  docs:
+                    runs-on: ubuntu-latest
+                    steps:
+                      - run: pip install sphinx && sudo apt-get install -y pandoc
+                """
+            ),
+        },
+        date=DATE_2023,
+    )
+    spec = draft_spec(history.path, commit, "acme/widget")
+    recipe = spec.for_version("1.0")
+    assert recipe.python == "3.11"
+    # $DIST_PREREQ is set nowhere: dropped; enchant is enchant-2 in bookworm (Python 3.11's base);
+    # python3.8-dev does not exist there; the docs job's pandoc is not a test dependency
+    assert recipe.apt_packages == ("libxml2-dev", "enchant-2")
+    assert recipe.pip_packages == ("pytest-xdist", "pytest")
+    assert recipe.install == (
+        "python -m pip install -r requirements/full.txt",
+        "python -m pip install -e '.[test]'",
+    )
+    warnings = "\n".join(spec.warnings)
+    assert ".github/workflows/ci.yml" in warnings
+    for dropped in ("$DIST_PREREQ", "matrix.os", "env.MISSING", "'enchant'", "python3.8-dev"):
+        assert dropped in warnings
+
+
+def test_enchant_is_mapped_on_every_base_release(history: GitHistory) -> None:
+    ci = ci_matrix("3.9").replace("- run: pytest", "- run: sudo apt-get install -y enchant libenchant-dev")
+    commit = history.commit(
+        {"setup.py": "setup(python_requires='>=3.6,<3.10')\n", ".github/workflows/ci.yml": ci}, date=DATE_2023
+    )
+    recipe = draft_spec(history.path, commit, "acme/w").for_version("1.0")
+    assert recipe.python == "3.9"
+    assert recipe.apt_packages == ("enchant-2", "libenchant-2-dev")
+
+
+def test_nox_install_literals_are_read_without_running_the_file(history: GitHistory) -> None:
+    commit = history.commit(
+        {
+            "pyproject.toml": PYPROJECT,
+            "requirements/test.txt": "pytest\n",
+            **files(
+                noxfile="""\
+                import nox
+                raise SystemExit("a noxfile is never executed by the drafter")
+                DEPS = ["hidden"]
+
+                def install_project(session):
+                    session.install(".[test]", "pytest-cov", "requirements/test.txt")
+                    if sys.platform == "win32":
+                        session.install("pywin32")
+                    else:
+                        session.install("uvloop")
+
+                def unused_helper(session):
+                    session.install("never-called")
+
+                @nox.session(python=["3.9", "3.11"])
+                def tests(session):
+                    session.install("-r", "requirements/test.txt", "--upgrade", "pip")
+                    install_project(session)
+                    session.install(*DEPS)
+                    session.run("pytest", "-x")
+
+                @nox.session
+                def docs(session):
+                    session.install("sphinx")
+                """
+            ),
+        },
+        date=DATE_2023,
+    )
+    spec = draft_spec(history.path, commit, "acme/widget")
+    recipe = spec.for_version("1.0")
+    # the helper the session calls is read (its Linux branch only); pip itself is not a test dep
+    assert recipe.pip_packages == ("pytest-cov", "uvloop", "pytest")
+    assert recipe.install == (
+        "python -m pip install -r requirements/test.txt",
+        "python -m pip install -e '.[test]'",
+    )
+    assert any("noxfile.py session tests" in w and "*DEPS" in w for w in spec.warnings)
+    assert "sphinx" not in recipe.pip_packages
+
+
+def test_one_entry_per_era_of_python_support(history: GitHistory, tmp_path: Path) -> None:
+    old_setup = (
+        "from setuptools import setup\nsetup(name='w', python_requires='>=3.6', classifiers=[\n"
+        "    'Programming Language :: Python :: 3.6',\n    'Programming Language :: Python :: 3.7',\n])\n"
+    )
+    v1_0 = history.commit(
+        {"setup.py": old_setup, ".github/workflows/ci.yml": ci_matrix("3.6", "3.7")},
+        date="2019-03-01T00:00:00+00:00",
+    )
+    v1_1 = history.commit({"README": "1.1\n"}, date="2019-09-01T00:00:00+00:00")
+    v2_0 = history.commit(
+        {
+            "setup.py": old_setup.replace(">=3.6", ">=3.8"),
+            ".github/workflows/ci.yml": ci_matrix("3.9", "3.10", "3.11"),
+        },
+        date=DATE_2023,
+    )
+    versions = {"2.0": v2_0, "1.10": v1_1, "1.0": v1_0}
+    spec = draft_spec(history.path, v2_0, "acme/w", versions=versions)
+    assert [e.key for e in spec.entries] == ["0-1.10", "*"]
+    old, new = spec.for_version("1.0"), spec.for_version("2.0")
+    assert spec.for_version("1.10") == old
+    assert new.python == "3.11"
+    assert "3.7" in spec.provenance["0-1.10 python"]
+    assert old.python != new.python
+    assert v1_1[:12] in spec.provenance["0-1.10 read at"]
+
+    out = tmp_path / "acme__w.yaml"
+    write_draft(spec, out)
+    reloaded = load_spec_file(out)
+    assert [reloaded.for_version(v) for v in ("1.0", "2.0")] == [old, new]
+    # the same history drafts the same file again
+    again = tmp_path / "again" / "acme__w.yaml"
+    write_draft(draft_spec(history.path, v2_0, "acme/w", versions=dict(reversed(versions.items()))), again)
+    assert again.read_text(encoding="utf-8") == out.read_text(encoding="utf-8")
+
+
+def test_versions_with_one_recipe_share_one_star_entry(history: GitHistory) -> None:
+    first = history.commit({"pyproject.toml": PYPROJECT}, date=DATE_2023)
+    second = history.commit({"README": "x\n"}, date="2023-07-01T00:00:00+00:00")
+    spec = draft_spec(history.path, second, "acme/widget", versions={"0.1": first, "0.2": second})
+    assert [e.key for e in spec.entries] == ["*"]
+
+
+@pytest.mark.parametrize(
+    ("matrix", "date", "expected"),
+    [
+        # 3.10 is the newest tested, but 3.9 was tested too and the base images provide it
+        (("3.8", "3.9", "3.10"), DATE_2023, "3.9"),
+        # 3.11 came out a month before: not yet settled, the newest settled tested one is used
+        (("3.9", "3.10", "3.11"), "2022-11-20T00:00:00+00:00", "3.9"),
+        (("3.9", "3.10", "3.11"), DATE_2023, "3.11"),
+    ],
+)
+def test_python_is_the_newest_settled_tested_one_the_bases_provide(
+    history: GitHistory, matrix: tuple[str, ...], date: str, expected: str
+) -> None:
+    commit = history.commit(
+        {"pyproject.toml": PYPROJECT, ".github/workflows/ci.yml": ci_matrix(*matrix)}, date=date
+    )
+    spec = draft_spec(history.path, commit, "acme/widget")
+    assert spec.for_version("1.0").python == expected
+    assert "CI matrix" in spec.provenance["python"]

@@ -1,0 +1,97 @@
+"""The collection check of a recipe: real pytest/unittest runs judged, and the contained run in a
+real env image."""
+
+from __future__ import annotations
+
+import json
+import os
+import subprocess
+import sys
+from pathlib import Path
+
+import docker
+import pytest
+
+from swegym_build.jsonl import read_jsonl
+from swegym_build.state import KEPT, StateStore
+from swegym_build.verify import check_collection, collection_script, judge_collection
+from swegym_build.workspace import Workspace
+
+PYTEST = {"log_parser": "pytest", "test_cmd": "pytest -rA"}
+UNITTEST = {"log_parser": "unittest", "test_cmd": "python -m unittest discover -v -s tests"}
+GOOD = (
+    "import unittest\n\nclass T(unittest.TestCase):\n"
+    "    def test_a(self):\n        pass\n\n    def test_b(self):\n        pass\n"
+)
+BROKEN = "import no_such_module_anywhere\n\ndef test_c():\n    pass\n"
+
+
+def run_here(folder: Path, config: dict[str, str]) -> tuple[int, str]:
+    script = collection_script(config)
+    assert script is not None
+    # the interpreter running these tests (with pytest) is the `python`/`pytest` on PATH
+    env = {**os.environ, "PATH": f"{Path(sys.executable).parent}{os.pathsep}{os.environ['PATH']}"}
+    done = subprocess.run(["bash", "-c", script], cwd=folder, env=env, capture_output=True, text=True)
+    return done.returncode, done.stdout + done.stderr
+
+
+@pytest.fixture
+def project(tmp_path: Path) -> Path:
+    (tmp_path / "tests").mkdir()
+    (tmp_path / "tests" / "__init__.py").write_text("")
+    (tmp_path / "tests" / "test_good.py").write_text(GOOD)
+    return tmp_path
+
+
+@pytest.mark.parametrize("config", [PYTEST, UNITTEST], ids=["pytest", "unittest"])
+def test_collected_tests_verify_the_recipe(project: Path, config: dict[str, str]) -> None:
+    check = judge_collection(*run_here(project, config))
+    assert check.verified, check.log
+    assert (check.tests, check.errors, check.exit_code) == (2, 0, 0)
+
+
+@pytest.mark.parametrize("config", [PYTEST, UNITTEST], ids=["pytest", "unittest"])
+def test_a_module_that_does_not_import_fails_the_check(project: Path, config: dict[str, str]) -> None:
+    (project / "tests" / "test_broken.py").write_text(BROKEN)
+    check = judge_collection(*run_here(project, config))
+    assert not check.verified
+    assert check.reason == "collection_errors" and check.errors == 1, check.log
+    assert "test_broken" in check.log
+
+
+@pytest.mark.parametrize("config", [PYTEST, UNITTEST], ids=["pytest", "unittest"])
+def test_no_tests_is_not_verified(tmp_path: Path, config: dict[str, str]) -> None:
+    (tmp_path / "tests").mkdir()
+    check = judge_collection(*run_here(tmp_path, config))
+    assert check.reason == "no_tests" and check.tests == 0, check.log
+
+
+def test_an_exit_code_suite_cannot_be_checked_by_collection() -> None:
+    assert collection_script({"log_parser": "exit_code", "test_cmd": "make check"}) is None
+
+
+def _env_image_and_recipe(workspace: Workspace) -> tuple[str, dict[str, object]]:
+    state = StateStore(workspace.state_db)
+    try:
+        built = {r.instance_id: json.loads(r.detail) for r in state.records("build") if r.status == KEPT}
+    finally:
+        state.close()
+    for repo in workspace.raw_repos():
+        for row in read_jsonl(workspace.versioned_file(repo)):
+            if row["instance_id"] in built:
+                return built[row["instance_id"]]["env_image"], row["install_config"]
+    raise AssertionError("the built sample has no built instance")
+
+
+@pytest.mark.docker
+def test_the_env_image_of_a_built_recipe_collects_its_tests(
+    built_sample: Workspace, docker_client: docker.DockerClient, tmp_path: Path
+) -> None:
+    image, recipe = _env_image_and_recipe(built_sample)
+    check = check_collection(docker_client, image, recipe, log_file=tmp_path / "collect.log")
+    assert check.verified, check.log
+    assert check.tests >= 1
+    assert "--collect-only" in (tmp_path / "collect.log").read_text()
+
+    missing = check_collection(docker_client, image, {**recipe, "test_cmd": "pytest -rA no_such_dir"})
+    assert not missing.verified and missing.exit_code == 4
