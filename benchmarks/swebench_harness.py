@@ -37,6 +37,10 @@ from swegym_build.workspace import Workspace
 
 DEFAULT_VENV_DIR = Path(__file__).resolve().parents[1] / "data" / "cache" / "swebench-harness"
 _STAMP = re.compile(r"^(\d{4}-\d\d-\d\d \d\d:\d\d:\d\d,\d{3}) - ", re.M)
+_STOP = re.compile(
+    r"^(\S+ \S+) - INFO - Attempting to stop container .*?^(\S+ \S+) - INFO - Container \S+ stopped",
+    re.M | re.S,
+)
 _TEST_RUNTIME = re.compile(r"Test runtime: ([\d_.]+) seconds")
 
 
@@ -55,13 +59,20 @@ def published_demo(folder: Path) -> Path:
     return run_publish(client, workspace, state, publish).export.folder / "jsonl" / "train.jsonl"
 
 
-def instance_times(log: str) -> tuple[float, float]:
-    """(wall seconds from the first to the last line of run_instance.log, eval script seconds)."""
-    stamps = [datetime.strptime(s, "%Y-%m-%d %H:%M:%S,%f") for s in _STAMP.findall(log)]
-    runtime = _TEST_RUNTIME.search(log)
-    if len(stamps) < 2 or runtime is None:
-        raise RuntimeError("run_instance.log lacks timestamps or the test runtime; did the instance run?")
-    return (stamps[-1] - stamps[0]).total_seconds(), float(runtime.group(1).replace("_", ""))
+def _time(stamp: str) -> datetime:
+    return datetime.strptime(stamp, "%Y-%m-%d %H:%M:%S,%f")
+
+
+def instance_times(log: str) -> tuple[float, float, float]:
+    """From run_instance.log: (wall seconds, first line to last; eval script seconds; seconds
+    `docker stop` took, which waits out its 15 s grace because the container's PID 1,
+    `tail -f /dev/null`, ignores SIGTERM)."""
+    stamps = [_time(stamp) for stamp in _STAMP.findall(log)]
+    runtime, stop = _TEST_RUNTIME.search(log), _STOP.search(log)
+    if len(stamps) < 2 or runtime is None or stop is None:
+        raise RuntimeError("run_instance.log lacks timestamps, the test runtime or the stop; did it run?")
+    stopping = (_time(stop.group(2)) - _time(stop.group(1))).total_seconds()
+    return (stamps[-1] - stamps[0]).total_seconds(), float(runtime.group(1).replace("_", "")), stopping
 
 
 def main() -> None:
@@ -77,7 +88,7 @@ def main() -> None:
     folder = Path(tempfile.mkdtemp(prefix="swegym-bench-swebench-"))
     try:
         dataset = args.dataset or published_demo(folder)
-        per_instance: list[tuple[str, float, float]] = []
+        per_instance: list[tuple[str, float, float, float]] = []
         run_walls: list[float] = []
         for number in range(args.repeat):
             run = run_evaluation(python, dataset, "gold", f"bench-{number}", folder / f"run-{number}",
@@ -87,18 +98,20 @@ def main() -> None:
             ids = run.summary["completed_ids"]
             run_walls.append(run.wall_seconds / len(ids))
             for instance_id in ids:
-                wall, tests = instance_times((run.logs / instance_id / "run_instance.log").read_text())
-                per_instance.append((instance_id, wall, tests))
+                times = instance_times((run.logs / instance_id / "run_instance.log").read_text())
+                per_instance.append((instance_id, *times))
         print(f"SWE-bench {VERSION} harness, gold predictions, --max_workers {args.workers}\n")
-        print(f"{'instance':32} {'wall s':>8} {'eval.sh s':>10} {'harness s':>10}")
-        for instance_id, wall, tests in per_instance:
-            print(f"{instance_id:32} {wall:8.2f} {tests:10.2f} {wall - tests:10.2f}")
-        walls = [wall for _, wall, _ in per_instance]
-        harness = [wall - tests for _, wall, tests in per_instance]
+        print(f"{'instance':32} {'wall s':>8} {'eval.sh s':>10} {'harness s':>10} {'of it stop s':>13}")
+        for instance_id, wall, tests, stopping in per_instance:
+            print(f"{instance_id:32} {wall:8.2f} {tests:10.2f} {wall - tests:10.2f} {stopping:13.2f}")
+        walls = [wall for _, wall, _, _ in per_instance]
+        harness = [wall - tests for _, wall, tests, _ in per_instance]
+        stops = [stopping for _, _, _, stopping in per_instance]
         print(
             f"\n{len(per_instance)} graded predictions: harness seconds per prediction (wall minus "
-            f"eval script) mean {statistics.mean(harness):.2f}, median {statistics.median(harness):.2f}; "
-            f"wall per prediction mean {statistics.mean(walls):.2f}"
+            f"eval script) mean {statistics.mean(harness):.2f}, median {statistics.median(harness):.2f} "
+            f"(docker stop: mean {statistics.mean(stops):.2f}); wall per prediction mean "
+            f"{statistics.mean(walls):.2f}"
         )
         print(
             f"whole run (process, dataset, report included): {statistics.mean(run_walls):.2f} s wall "
