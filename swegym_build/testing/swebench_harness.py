@@ -61,7 +61,7 @@ class HarnessRun:
     output: str
 
     def instance_report(self, instance_id: str) -> dict[str, Any]:
-        report: dict[str, Any] = json.loads((self.logs / instance_id / "report.json").read_text())
+        report: dict[str, dict[str, Any]] = json.loads((self.logs / instance_id / "report.json").read_text())
         return report[instance_id]
 
 
