@@ -203,6 +203,10 @@ def publish(
         Optional[str],  # noqa: UP045
         typer.Option(help="Hub endpoint (env HF_ENDPOINT; default the public hub).", envvar="HF_ENDPOINT"),
     ] = None,
+    task_repo: Annotated[
+        Optional[Path],  # noqa: UP045
+        typer.Option("--task-repo", help="Also write the dataset as a SWE-bench task repo in DIR."),
+    ] = None,
     repo: Annotated[Optional[list[str]], typer.Option("--repo", help="Only these repositories.")] = None,  # noqa: UP045
     workdir: Workdir = None,
 ) -> None:
@@ -220,6 +224,7 @@ def publish(
         lite=lite,
         dry_run=dry_run,
         hub_url=hub_url,
+        task_repo=task_repo,
     )
     run_publish_stage(Workspace.resolve(workdir), options, repo or None)
 

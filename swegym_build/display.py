@@ -247,6 +247,8 @@ def publish_summary(summary: PublishSummary, dry_run: bool) -> None:
         f"dataset: [bold]{summary.export.folder}[/bold] ({', '.join(f'{k}: {v}' for k, v in counts.items())})"
     )
     console.print(f"images: {len(summary.image_names)} {'tagged locally' if dry_run else 'pushed'}")
+    if summary.task_repo is not None:
+        console.print(f"SWE-bench task repo: [bold]{summary.task_repo}[/bold]")
     if summary.planned is not None:
         total = sum(f.size for f in summary.planned)
         console.print(f"dry run: would upload {len(summary.planned)} files ({total / 1e3:.0f} kB):")

@@ -132,9 +132,10 @@ def _body(stats: CardStats, options: CardOptions) -> str:
         "### Tasks left out of `lite`, by rule\n",
         _table(["reason", "rule", "count"], lite_rows) if lite_rows else "None.\n",
         "## Schema\n",
-        "Columns up to `environment_setup_commit` are SWE-bench's, with the same encodings, so "
-        "SWE-bench harnesses read the rows unchanged. Lists of tests are JSON-encoded strings "
-        "(decode them with `json.loads`). A JSONL copy of each split is in `jsonl/`.\n",
+        "Columns up to `eval_type` are SWE-bench 5's, with the same encodings, so SWE-bench's "
+        "harness grades the rows unchanged. Lists of tests are JSON-encoded strings "
+        "(decode them with `json.loads`); `FAIL_TO_PASS` and `PASS_TO_PASS` hold the ids the row's "
+        "`log_parser` reads. A JSONL copy of each split is in `jsonl/`.\n",
         _table(["column", "type", "meaning"], schema_rows),
         "## Using a row\n",
         "```python\n"
@@ -145,11 +146,12 @@ def _body(stats: CardStats, options: CardOptions) -> str:
         'fail_to_pass = json.loads(row["FAIL_TO_PASS"])\n'
         'recipe = json.loads(row["install_config"])\n'
         "```\n",
-        "To evaluate a candidate patch: `docker pull` the row's `image_name` and start a container "
-        "from it (the repository is checked out at `base_commit` with its environment installed); "
-        'apply `test_patch` and the candidate patch with `git apply`; run `recipe["test_cmd"]` '
-        'on the test files `test_patch` touches and read the log with `recipe["log_parser"]`. '
-        "The task is resolved when every test in `FAIL_TO_PASS` and `PASS_TO_PASS` passes. "
-        "Running the gold `patch` instead of a candidate reproduces the validation.\n",
+        "To grade predictions with SWE-bench's harness (`pip install swebench==5.0.2`), pull the rows' "
+        "`image`s and run `python -m swebench.harness.run_evaluation --dataset_name "
+        "jsonl/train.jsonl --predictions_path preds.jsonl --run_id my-run` in this folder "
+        "(`--predictions_path gold` grades the gold patches). By hand: start a container from "
+        "`image` (the repository is checked out at `base_commit` with its environment installed), "
+        "apply the candidate patch in `/testbed` and run `eval_script` there as root; the task is "
+        "resolved when every test in `FAIL_TO_PASS` and `PASS_TO_PASS` passes.\n",
     ]
     return "\n".join(parts)

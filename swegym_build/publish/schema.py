@@ -1,7 +1,8 @@
 """The published row: one column list shared by the Parquet writer, the JSONL copy and the card.
 
 The first twelve columns are SWE-bench's, in its order and with its encodings (test lists as
-JSON-encoded strings), so harnesses written for SWE-bench read our rows unchanged. Every list of
+JSON-encoded strings), then SWE-bench 5's four grading columns (`image`, `eval_script`,
+`log_parser`, `eval_type`), so SWE-bench's harness grades our rows unchanged. Every list of
 test ids is encoded the same way, ours included, so one decoder serves them all; the only native
 list is `issue_numbers`, which is not a test list.
 """
@@ -15,6 +16,7 @@ from typing import Any
 
 import pyarrow as pa
 
+from swegym_build.publish.swebench import EVAL_TYPE, render_swebench_eval_script, swebench_log_parser
 from swegym_build.records import TaskInstance
 
 
@@ -110,6 +112,38 @@ COLUMNS: tuple[Column, ...] = (
         lambda i: i.environment_setup_commit,
     ),
     Column(
+        "image",
+        _STR,
+        "string",
+        "Docker image with the environment and the repository at `base_commit`, as pushed "
+        "(`docker pull` it); SWE-bench 5's harness runs the row in it.",
+        lambda i: i.image_name,
+    ),
+    Column(
+        "eval_script",
+        _STR,
+        "string",
+        "Bash that grades a prediction in `image` (root, in /testbed, after the model patch): resets "
+        "the test files, applies `test_patch`, runs the touched tests between `>>>>> Start Test "
+        "Output` and `>>>>> End Test Output`, resets.",
+        render_swebench_eval_script,
+    ),
+    Column(
+        "log_parser",
+        _STR,
+        "string",
+        "Key of SWE-bench's `swebench.harness.log_parsers.PARSER_REGISTRY` that reads `eval_script`'s "
+        "output; null when SWE-bench has no parser for this row's test runner.",
+        swebench_log_parser,
+    ),
+    Column(
+        "eval_type",
+        _STR,
+        "string",
+        "How SWE-bench grades the row: `pass_and_fail` (every listed test must pass).",
+        lambda i: EVAL_TYPE,
+    ),
+    Column(
         "PASS_TO_FAIL",
         _STR,
         "string (JSON list)",
@@ -137,13 +171,6 @@ COLUMNS: tuple[Column, ...] = (
         "list of int64",
         "Issues the PR resolves (GitHub closing keywords).",
         lambda i: list(i.issue_numbers),
-    ),
-    Column(
-        "image_name",
-        _STR,
-        "string",
-        "Docker image with the environment and the repository at `base_commit` (`docker pull` it).",
-        lambda i: i.image_name,
     ),
     Column(
         "install_config",

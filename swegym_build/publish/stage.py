@@ -9,6 +9,7 @@ from __future__ import annotations
 import json
 from collections import Counter
 from dataclasses import dataclass
+from pathlib import Path
 
 import docker
 
@@ -18,6 +19,8 @@ from swegym_build.publish.card import CardOptions
 from swegym_build.publish.export import ExportSummary, export_dataset
 from swegym_build.publish.hub import PlannedFile, PushResult, plan_upload, push_to_hub
 from swegym_build.publish.images import DEFAULT_SEPARATOR, push_images, tag_images, with_image_names
+from swegym_build.publish.swebench import with_swebench_test_ids
+from swegym_build.publish.taskrepo import write_task_repo
 from swegym_build.records import TaskInstance, repo_slug
 from swegym_build.state import FAILED, KEPT, REJECTED, StateStore
 from swegym_build.workspace import Workspace
@@ -34,6 +37,7 @@ class PublishOptions:
     dry_run: bool = False
     hub_url: str | None = None
     gold_runs: int = 3
+    task_repo: Path | None = None  # also write the dataset as a SWE-bench task repo here
 
 
 @dataclass(frozen=True)
@@ -42,6 +46,7 @@ class PublishSummary:
     image_names: dict[str, str]
     planned: list[PlannedFile] | None
     pushed: PushResult | None
+    task_repo: Path | None = None
 
 
 def validated_instances(workspace: Workspace, repos: list[str] | None = None) -> list[TaskInstance]:
@@ -50,6 +55,12 @@ def validated_instances(workspace: Workspace, repos: list[str] | None = None) ->
         for repo in repos or workspace.raw_repos()
         for row in read_jsonl(workspace.validated_file(repo))
     ]
+
+
+def gold_logs(workspace: Workspace, instance_id: str) -> list[str]:
+    """Validation's test logs after the gold patch, one per run (SWE-bench's ids are read from them)."""
+    runs = workspace.log_dir("validate", instance_id) / "out"
+    return [log.read_text(errors="replace") for log in sorted(runs.glob("run-*/after.log"))]
 
 
 def rejection_counts(state: StateStore) -> Counter[str]:
@@ -76,10 +87,13 @@ def run_publish(
     image_names = name(client, pairs, options.namespace, options.registry, options.separator)
     card = CardOptions(repo_id=options.repo_id, gold_runs=options.gold_runs)
     folder = workspace.out_dir / repo_slug(options.repo_id)
-    rows = with_image_names(instances, image_names)
+    logs = {i.instance_id: gold_logs(workspace, i.instance_id) for i in instances}
+    rows = with_swebench_test_ids(with_image_names(instances, image_names), logs)
     rejections = rejection_counts(state)
     export = export_dataset(rows, folder, rejections=rejections, options=card, lite_split=options.lite)
+    if options.task_repo is not None:
+        write_task_repo(rows, options.task_repo, options.repo_id, lite_split=options.lite)
     if options.dry_run:
-        return PublishSummary(export, image_names, plan_upload(folder), None)
+        return PublishSummary(export, image_names, plan_upload(folder), None, options.task_repo)
     pushed = push_to_hub(folder, options.repo_id, None, options.private, endpoint=options.hub_url)
-    return PublishSummary(export, image_names, None, pushed)
+    return PublishSummary(export, image_names, None, pushed, options.task_repo)

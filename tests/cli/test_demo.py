@@ -39,7 +39,7 @@ def test_demo_ends_with_a_dataset_whose_rows_validate_again(
         config = json.loads(row["install_config"])
         script = render_eval_script(config, row["test_patch"], runs=1)
         logs = tmp_path / "again" / row["instance_id"]
-        again = run_in_container(docker_client, row["image_name"], row["instance_id"], script,
+        again = run_in_container(docker_client, row["image"], row["instance_id"], script,
                                  row["test_patch"], row["patch"], 1, ContainerLimits(120), logs)  # fmt: skip
         (run,) = again.runs
         assert run.before is not None and run.after is not None

@@ -27,6 +27,11 @@ SWE_BENCH_COLUMNS = [
     "FAIL_TO_PASS",
     "PASS_TO_PASS",
     "environment_setup_commit",
+    # SWE-bench 5's harness reads these four instead of per-repository constants.
+    "image",
+    "eval_script",
+    "log_parser",
+    "eval_type",
 ]
 
 
@@ -68,7 +73,10 @@ def test_rows_follow_swe_bench_so_its_harness_reads_them(tmp_path: Path) -> None
     assert json.loads(row["install_config"]) == task.install_config
     assert row["pull_number"] == 1
     assert row["issue_numbers"] == [101]
-    assert row["image_name"] == task.image_name
+    assert row["image"] == task.image_name
+    assert row["log_parser"] == "parse_log_pytest_v2"
+    assert row["eval_type"] == "pass_and_fail"
+    assert ">>>>> Start Test Output" in row["eval_script"] and ">>>>> End Test Output" in row["eval_script"]
 
 
 def test_the_jsonl_copy_holds_the_same_rows(tmp_path: Path) -> None:

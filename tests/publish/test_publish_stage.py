@@ -28,10 +28,8 @@ def test_dry_run_tags_images_locally_and_writes_a_loadable_folder(
     rows = load_split(summary.export.folder, "train")
     assert sorted(rows["instance_id"]) == [f"swegym-demo__calculator-{n}" for n in (10, 13, 2, 21)]
     for row in rows:
-        assert (
-            row["image_name"] == f"acme/sweb.eval.x86_64.{row['instance_id'].replace('__', '_1776_')}:latest"
-        )
-        docker_client.images.get(row["image_name"])  # the image a row names exists
+        assert row["image"] == f"acme/sweb.eval.x86_64.{row['instance_id'].replace('__', '_1776_')}:latest"
+        docker_client.images.get(row["image"])  # the image a row names exists
     assert summary.export.stats.rejections["validate: no_fail_to_pass"] == 2
     assert summary.export.stats.rejections["validate: timeout"] == 1
     assert "no_fail_to_pass" in (summary.export.folder / "README.md").read_text()
@@ -57,7 +55,7 @@ def test_publish_pushes_images_to_the_registry_and_the_dataset_to_the_hub(
     assert "README.md" in stored and any(name.startswith("data/train-") for name in stored)
     rows = [json.loads(line) for line in stored["jsonl/train.jsonl"].decode().splitlines()]
     for row in rows:
-        name = row["image_name"]
+        name = row["image"]
         assert name.startswith(f"{registry.address}/acme/sweb.eval.x86_64.")
         assert name == first.image_names[row["instance_id"]]
     # A pushed image comes back from the registry as the same image.
