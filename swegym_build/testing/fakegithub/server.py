@@ -51,6 +51,7 @@ class Fault:
     delay: float = 0.0
     reset_in: float = 2.0
     path_contains: str = ""
+    query_contains: tuple[str, ...] = ()  # every one of these in the query string, too
 
 
 @dataclass(frozen=True)
@@ -100,10 +101,11 @@ class FakeGitHub(LoopbackServer):
         with self._lock:
             self.faults.append(fault)
 
-    def _take_fault(self, path: str) -> Fault | None:
+    def _take_fault(self, path: str, query: str) -> Fault | None:
         with self._lock:
             for fault in self.faults:
-                if fault.path_contains in path and fault.times > 0:
+                matches = fault.path_contains in path and all(part in query for part in fault.query_contains)
+                if matches and fault.times > 0:
                     fault.times -= 1
                     return fault
         return None
@@ -177,7 +179,7 @@ class _Handler(BaseHTTPRequestHandler):
         fake = self.fake
         if fake.latency:
             time.sleep(fake.latency)
-        fault = fake._take_fault(path)
+        fault = fake._take_fault(path, query)
         if fault and fault.kind == "slow":
             time.sleep(fault.delay)
         if fault and fault.kind == "drop":
