@@ -3,6 +3,7 @@
     python benchmarks/mine_requests.py [--pulls 1000] [--issues 1000] [--comments-per-issue 1]
         [--comments-per-pull 1] [--new-pulls 50] [--new-issues 25] [--densities 0.5,1,2,4]
         [--seed 7] [--workdir DIR]
+    python benchmarks/mine_requests.py --scale 1000,5000,20000
 
 Builds a synthetic world (`swegym_build.testing.fakegithub.synthetic`: a real git repository and its
 issues, pull requests and comments), serves it with the fake GitHub on 127.0.0.1 and mines it
@@ -11,6 +12,9 @@ the server received and the miner counted, per PR scanned, against the target (<
 against the SWE-bench collector's cost for the same world (about 2 requests per PR scanned plus
 5 per kept candidate); then a second run on the unchanged world, a run after new pull requests
 arrive, and requests per PR at several comment densities (the comment strategy depends on it).
+With `--scale`, instead: per repository size (as many issues as PRs), the seconds to build the
+world, then requests and seconds of the first run, of two re-runs over the unchanged world and
+of a run after new PRs arrive (the re-runs page the issues list only from the last run's mark).
 Exit status 0 whatever the numbers: this measures, it does not gate.
 """
 
@@ -304,6 +308,83 @@ def sensitivity(args: argparse.Namespace, root: Path) -> None:
     console.print(table)
 
 
+def scaling(args: argparse.Namespace, root: Path) -> None:
+    """Per world size: building it, the first run, two unchanged re-runs and an incremental run."""
+    table = Table(
+        title=(
+            "Requests and seconds by repository size (as many issues as PRs; the re-runs and the "
+            f"incremental run, +{args.new_pulls} PRs and +{args.new_issues} issues, on the first "
+            "run's workspace)"
+        ),
+        title_justify="left",
+    )
+    for column in (
+        "PRs",
+        "world built s",
+        "first run req",
+        "first run s",
+        "re-run req (200/304)",
+        "re-run s",
+        "2nd re-run req (200/304)",
+        "2nd re-run s",
+        "incremental req",
+        "incremental s",
+        "incremental kept = planted?",
+    ):
+        table.add_column(column, justify="right")
+    for size in args.scale:
+        where = root / f"scale-{size}"
+        started = time.monotonic()
+        world, _ = build_synthetic_world(
+            where / "world",
+            pulls=size,
+            issues=size,
+            comments_per_issue=args.comments_per_issue,
+            comments_per_pull=args.comments_per_pull,
+            seed=args.seed,
+        )
+        built = time.monotonic() - started
+        workspace = Workspace.resolve(where / "workspace")
+        with FakeGitHub(world, token=TOKEN, rate_limit=1_000_000) as fake:
+            first = mine_once(fake, workspace)
+            again = mine_once(fake, workspace)
+            third = mine_once(fake, workspace)
+            repo = world.get(REPO_NAME)
+            assert repo is not None
+            new = grow_synthetic_world(
+                repo,
+                pulls=args.new_pulls,
+                issues=args.new_issues,
+                comments_per_issue=args.comments_per_issue,
+                comments_per_pull=args.comments_per_pull,
+                seed=args.seed + 1,
+            )
+            grown = mine_once(fake, workspace)
+        verdict = truth_check(workspace, new, set(new.kinds))
+
+        def rerun(run: Run) -> str:
+            return f"{run.requests} ({run.by_status[200]}/{run.by_status[304]})"
+
+        table.add_row(
+            str(size),
+            f"{built:.1f}",
+            str(first.requests),
+            f"{first.summary.seconds:.1f}",
+            rerun(again),
+            f"{again.summary.seconds:.1f}",
+            rerun(third),
+            f"{third.summary.seconds:.1f}",
+            str(grown.requests),
+            f"{grown.summary.seconds:.1f}",
+            verdict.split(" ", 1)[0],
+        )
+        console.print(
+            f"{size} PRs done: first {first.requests} req {first.summary.seconds:.1f}s, "
+            f"re-run {again.requests} req {again.summary.seconds:.1f}s; incremental kept = planted? {verdict}"
+        )
+    console.print(table)
+
+
 def parse_args() -> argparse.Namespace:
     parser = argparse.ArgumentParser(
         description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter
@@ -319,6 +400,13 @@ def parse_args() -> argparse.Namespace:
         type=lambda text: [float(x) for x in text.split(",") if x.strip()],
         default=[0.5, 1.0, 2.0, 4.0],
         help="comma-separated comments per issue/PR for the sensitivity table ('' to skip it)",
+    )
+    parser.add_argument(
+        "--scale",
+        type=lambda text: [int(x) for x in text.split(",") if x.strip()],
+        default=[],
+        help="comma-separated PR counts (as many issues) for the size table instead of the other "
+        "tables, e.g. 1000,5000,20000",
     )
     parser.add_argument("--seed", type=int, default=7)
     parser.add_argument(
@@ -343,6 +431,9 @@ def main() -> None:
 
 def run_all(args: argparse.Namespace, root: Path) -> None:
     """Everything the benchmark prints, with worlds and workspaces under `root`."""
+    if args.scale:
+        scaling(args, root)
+        return
     first_runs(args, root)
     if args.densities:
         sensitivity(args, root)

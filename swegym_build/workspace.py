@@ -35,6 +35,10 @@ class Workspace:
     def mirror_dir(self, repo: str) -> Path:
         return self.root / "repos" / f"{repo_slug(repo)}.git"
 
+    def known_items_db(self, repo: str) -> Path:
+        """The issues list as `mine` last saw it, and the mark its next listing starts from."""
+        return self.root / "listing" / f"{repo_slug(repo)}.sqlite"
+
     def raw_file(self, repo: str) -> Path:
         return self.root / "raw" / f"{repo_slug(repo)}.jsonl"
 

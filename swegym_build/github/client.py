@@ -32,8 +32,12 @@ def open_github(api_url: str, transport: GitHubTransport, token: str | None = No
         base_url=api_url,
         auth=Auth.Token(token) if token else None,
         per_page=100,
-        # Retries are the transport's job (it sees Retry-After and the rate-limit headers).
+        # Retries and waits are the transport's job (it sees Retry-After and the rate-limit
+        # headers); PyGithub's own pause before every request (0.25 s by default, 1 s before a
+        # write) would only add idle time on top.
         retry=None,
+        seconds_between_requests=None,
+        seconds_between_writes=None,
         user_agent=USER_AGENT,
     )
 

@@ -24,6 +24,7 @@ from __future__ import annotations
 import re
 from collections.abc import Callable, Mapping
 from dataclasses import dataclass
+from functools import cached_property
 
 from swegym_build.mine.mirror import BranchCommit, Mirror, PullHead
 
@@ -40,7 +41,11 @@ class Landing:
 
 
 class BaseFinder:
-    """Base commits of merged PRs: one pass over the mirror's history, then a merge-base per PR."""
+    """Base commits of merged PRs: one pass over the mirror's history, then a merge-base per PR.
+
+    The pass is made when the first base is asked for: a run with no merged PR to decide (a
+    re-run over an unchanged repository) walks no history at all.
+    """
 
     def __init__(
         self,
@@ -50,11 +55,21 @@ class BaseFinder:
         ask_base_sha: Callable[[int], str | None],
     ) -> None:
         self._mirror, self._ask_base_sha = mirror, ask_base_sha
+        self._default_branch = default_branch
         self._head_times = {head.sha: head.committed_at for head in heads.values()}
-        self._default_tip = mirror.branch_tip(default_branch)
-        self._default_line = mirror.first_parent_line(self._default_tip) if self._default_tip else set()
-        self._merged, self._squashed = _landings(mirror.branch_history(), self._default_line)
         self.asked_api: list[int] = []  # PRs whose base only the API could tell
+
+    @cached_property
+    def _default_tip(self) -> str | None:
+        return self._mirror.branch_tip(self._default_branch)
+
+    @cached_property
+    def _default_line(self) -> set[str]:
+        return self._mirror.first_parent_line(self._default_tip) if self._default_tip else set()
+
+    @cached_property
+    def _traces(self) -> tuple[dict[str, list[Landing]], dict[int, list[Landing]]]:
+        return _landings(self._mirror.branch_history(), self._default_line)
 
     def base_commit(self, number: int, head: str) -> str | None:
         if head not in self._default_line:
@@ -67,7 +82,8 @@ class BaseFinder:
         return self._mirror.merge_base(head, recorded) if recorded else None
 
     def _landing_tip(self, number: int, head: str) -> str | None:
-        traces = [*self._merged.get(head, ()), *self._squashed.get(number, ())]
+        merged, squashed = self._traces
+        traces = [*merged.get(head, ()), *squashed.get(number, ())]
         if not traces:
             return None
         head_time = self._head_times[head]

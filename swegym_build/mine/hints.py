@@ -75,7 +75,7 @@ def fetch_comments(
     chosen = plan(needed, items)
     found: dict[int, list[CommentItem]] = defaultdict(list)
     for number in chosen.per_issue:
-        found[number].extend(list_issue_comments(items[number]))
+        found[number].extend(list_issue_comments(repo, number))
     if chosen.since is not None:
         from_list = needed.difference(chosen.per_issue)
         for comment in list_repo_comments(repo, since=chosen.since, until=until):

@@ -14,7 +14,6 @@ from dataclasses import dataclass
 from datetime import datetime, timedelta, timezone
 
 import github
-from github.Issue import Issue
 from github.Repository import Repository
 
 from swegym_build.errors import GitHubError, NotFound, RateLimited, Unauthorized
@@ -26,15 +25,17 @@ def iso(moment: datetime) -> str:
 
 @dataclass(frozen=True)
 class IssueItem:
-    """An issue or a PR as the issues list shows it."""
+    """An issue or a PR as the issues list shows it (and as the workspace keeps it between runs)."""
 
     number: int
     title: str
     body: str
     comments: int
     created_at: datetime
-    updated_at: datetime  # a comment made or edited bumps it
-    handle: Issue  # for its comments endpoint; holds no extra data worth a request
+    updated_at: datetime  # a comment made, an edit, a close or a merge bumps it
+    is_pull: bool = False
+    state: str = "open"
+    merged_at: datetime | None = None  # PRs only
 
 
 @dataclass(frozen=True)
@@ -51,13 +52,30 @@ class PullItem:
 
 
 @dataclass(frozen=True)
+class ListedPage:
+    """What one paging of the issues list returned (all of it, or what changed since a moment)."""
+
+    items: list[IssueItem]
+    merged_at_missing: bool  # the server's list lacks `merged_at` (older GitHub Enterprise)
+
+
+@dataclass(frozen=True)
 class IssuesList:
     """The issues list, split: every item (for comment counts), plain issues and pull requests."""
 
     items: dict[int, IssueItem]
     issues: dict[int, IssueItem]
     pulls: list[PullItem]  # by number
-    merged_at_missing: bool  # the server's list lacks `merged_at` (older GitHub Enterprise)
+
+    @classmethod
+    def of(cls, items: dict[int, IssueItem]) -> IssuesList:
+        pulls = [
+            PullItem(i.number, i.title, i.body, i.state, i.created_at, i.updated_at, i.merged_at)
+            for i in items.values()
+            if i.is_pull
+        ]
+        issues = {number: item for number, item in items.items() if not item.is_pull}
+        return cls(items, issues, sorted(pulls, key=lambda p: p.number))
 
 
 @dataclass(frozen=True)
@@ -94,45 +112,51 @@ class _ErrorTranslator:
         raise GitHubError(f"GitHub answered {error.status} for {where}: {message}") from error
 
 
-def read_issues_list(repo: Repository) -> IssuesList:
-    items: dict[int, IssueItem] = {}
-    pulls: list[PullItem] = []
+def read_issues_list(repo: Repository, since: datetime | None = None) -> ListedPage:
+    """Every issue and PR, oldest first; with `since`, only those updated at or after it
+    (GitHub's filter, which a close, a merge, an edit or a comment passes)."""
+    found: list[IssueItem] = []
     merged_at_missing = False
-    for issue in repo.get_issues(state="all", sort="created", direction="asc"):
-        item = IssueItem(
-            issue.number,
-            issue.title or "",
-            issue.body or "",
-            issue.comments,
-            issue.created_at,
-            issue.updated_at,
-            issue,
-        )
-        items[item.number] = item
-        if not issue.html_url.endswith(f"/pull/{issue.number}"):
-            continue
-        # Set in the list response for a PR, so reading it fetches nothing.
-        listed = issue.pull_request
-        merged_at_missing |= listed is None or "merged_at" not in listed.raw_data
-        pulls.append(
-            PullItem(
+    # Oldest first by creation: an item created or updated while the pages are read can only
+    # join after the page being read or move nothing, so no item slips between two pages.
+    listed = (
+        repo.get_issues(state="all", sort="created", direction="asc", since=since.astimezone(timezone.utc))
+        if since is not None
+        else repo.get_issues(state="all", sort="created", direction="asc")
+    )
+    for issue in listed:
+        is_pull = issue.html_url.endswith(f"/pull/{issue.number}")
+        merged_at = None
+        if is_pull:
+            # Set in the list response for a PR, so reading it fetches nothing.
+            part = issue.pull_request
+            merged_at_missing |= part is None or "merged_at" not in part.raw_data
+            merged_at = part.merged_at if part else None
+        found.append(
+            IssueItem(
                 number=issue.number,
-                title=item.title,
-                body=item.body,
-                state=issue.state,
+                title=issue.title or "",
+                body=issue.body or "",
+                comments=issue.comments,
                 created_at=issue.created_at,
                 updated_at=issue.updated_at,
-                merged_at=listed.merged_at if listed else None,
+                is_pull=is_pull,
+                state=issue.state,
+                merged_at=merged_at,
             )
         )
-    numbers = {pull.number for pull in pulls}
-    issues = {number: item for number, item in items.items() if number not in numbers}
-    return IssuesList(items, issues, sorted(pulls, key=lambda p: p.number), merged_at_missing)
+    return ListedPage(found, merged_at_missing)
 
 
-def list_merged_at(repo: Repository) -> dict[int, datetime | None]:
-    """When each PR was merged, from the pulls list: for servers whose issues list lacks it."""
-    return {pull.number: pull.merged_at for pull in repo.get_pulls(state="all", direction="asc")}
+def list_merged_at(repo: Repository, since: datetime | None = None) -> dict[int, datetime | None]:
+    """When each PR was merged, from the pulls list: for servers whose issues list lacks it.
+    With `since`, only PRs updated at or after it, read newest first until an older one."""
+    found: dict[int, datetime | None] = {}
+    for pull in repo.get_pulls(state="all", sort="updated", direction="desc"):
+        if since is not None and pull.updated_at < since:
+            break
+        found[pull.number] = pull.merged_at
+    return found
 
 
 def base_sha(repo: Repository, number: int) -> str | None:
@@ -159,6 +183,7 @@ def list_repo_comments(repo: Repository, since: datetime, until: datetime | None
         yield CommentItem(_issue_number(comment.issue_url), comment.created_at, comment.body or "")
 
 
-def list_issue_comments(item: IssueItem) -> Iterator[CommentItem]:
-    for comment in item.handle.get_comments():
-        yield CommentItem(item.number, comment.created_at, comment.body or "")
+def list_issue_comments(repo: Repository, number: int) -> Iterator[CommentItem]:
+    # `get_issue` only names the issue (PyGithub fetches it when a field is read, and none is).
+    for comment in repo.get_issue(number).get_comments():
+        yield CommentItem(number, comment.created_at, comment.body or "")

@@ -13,7 +13,7 @@ import time
 from collections import Counter
 from collections.abc import Callable
 from dataclasses import dataclass, field, replace
-from datetime import datetime
+from datetime import datetime, timezone
 
 from github import Github
 
@@ -23,9 +23,11 @@ from swegym_build.jsonl import AppendOnlyJsonl
 from swegym_build.mine.bases import BaseFinder
 from swegym_build.mine.decide import Candidate, DiffLimits, Rejected, decide
 from swegym_build.mine.hints import HintPlan, fetch_comments
+from swegym_build.mine.known import KnownItems, high_water_mark
 from swegym_build.mine.listing import (
     CommentItem,
     IssueItem,
+    IssuesList,
     PullItem,
     base_sha,
     iso,
@@ -100,63 +102,74 @@ def mine(
         step("reading repository")
         remote = gh.get_repo(options.repo)
         full_name, clone_url, default_branch = remote.full_name, remote.clone_url, remote.default_branch
-        step("listing issues and pull requests")
-        listing = read_issues_list(remote)
-        pulls = listing.pulls
-        if listing.merged_at_missing:
+    known = KnownItems(workspace.known_items_db(full_name))
+    since = known.mark()
+    listing_started = datetime.now(timezone.utc)
+    with translate_errors(options.repo, api_url):
+        step("listing issues and pull requests" + (f" updated since {iso(since)}" if since else ""))
+        page = read_issues_list(remote, since)
+        fresh = page.items
+        if page.merged_at_missing:
             step("listing pull requests (this server's issues list lacks merged_at)")
-            merged_at = list_merged_at(remote)
-            pulls = [replace(p, merged_at=merged_at.get(p.number)) for p in pulls]
+            merged_at = list_merged_at(remote, since)
+            fresh = [replace(i, merged_at=merged_at.get(i.number)) if i.is_pull else i for i in fresh]
+    known.update(fresh)
+    every = known.items()
+    listing = IssuesList.of(every)
     items, issues = listing.items, listing.issues
-    pulls = [p for p in pulls if options.since is None or p.created_at >= options.since]
+    pulls = [p for p in listing.pulls if options.since is None or p.created_at >= options.since]
     if options.max_pulls is not None:
         pulls = pulls[: options.max_pulls]
     progress.total = len(pulls)
 
     step("syncing git mirror")
     mirror = Mirror.sync(workspace.mirror_dir(full_name), clone_url, token)
-    heads = mirror.pull_heads()
+    raw = AppendOnlyJsonl(workspace.raw_file(full_name))
+    written = {row["instance_id"] for row in raw}
+    decided = {r.instance_id: r for r in state.records(STAGE, full_name)}
+
+    def is_done(pull: PullItem) -> bool:
+        previous = decided.get(instance_id_for(full_name, pull.number))
+        return (
+            previous is not None
+            and previous.inputs_key == _inputs_key(pull, options)
+            and (previous.status == REJECTED or previous.instance_id in written)
+        )
+
+    to_decide = [pull for pull in pulls if not is_done(pull)]
+    progress.already_done = progress.scanned = len(pulls) - len(to_decide)
+    # The heads and the history walk are read only when some PR is to be decided.
+    heads = mirror.pull_heads() if to_decide else {}
 
     def ask_base_sha(number: int) -> str | None:
         with translate_errors(options.repo, api_url):
             return base_sha(remote, number)
 
     bases = BaseFinder(mirror, default_branch, heads, ask_base_sha)
-    raw = AppendOnlyJsonl(workspace.raw_file(full_name))
-    written = {row["instance_id"] for row in raw}
 
     step("scanning pull requests")
     outcomes: Counter[str] = Counter()
     candidates: list[Candidate] = []
-    for pull in pulls:
+    for pull in to_decide:
         instance_id = instance_id_for(full_name, pull.number)
-        key = f"{iso(pull.updated_at)}|{options.limits.key()}"
-        previous = state.get(instance_id, STAGE)
-        if (
-            previous
-            and previous.inputs_key == key
-            and (previous.status == REJECTED or instance_id in written)
-        ):
-            progress.already_done += 1
+        outcome = _decide_safely(
+            pull, heads.get(pull.number), full_name, issues, mirror, bases, options.limits, instance_id
+        )
+        if isinstance(outcome, Candidate):
+            candidates.append(outcome)
         else:
-            outcome = _decide_safely(
-                pull, heads.get(pull.number), full_name, issues, mirror, bases, options.limits, instance_id
+            status = FAILED if outcome.reason == ERROR else REJECTED
+            state.record(
+                instance_id=instance_id,
+                stage=STAGE,
+                repo=full_name,
+                status=status,
+                reason=outcome.reason,
+                detail=outcome.detail,
+                inputs_key=_inputs_key(pull, options),
             )
-            if isinstance(outcome, Candidate):
-                candidates.append(outcome)
-            else:
-                status = FAILED if outcome.reason == ERROR else REJECTED
-                state.record(
-                    instance_id=instance_id,
-                    stage=STAGE,
-                    repo=full_name,
-                    status=status,
-                    reason=outcome.reason,
-                    detail=outcome.detail,
-                    inputs_key=key,
-                )
-                outcomes[outcome.reason] += 1
-                progress.rejected += 1
+            outcomes[outcome.reason] += 1
+            progress.rejected += 1
         progress.scanned += 1
         notify(progress)
 
@@ -174,7 +187,7 @@ def mine(
             instance = _to_instance(full_name, candidate, issues, comments)
             raw.append(instance.to_dict())
             written.add(instance_id)
-        key = f"{iso(candidate.pull.updated_at)}|{options.limits.key()}"
+        key = _inputs_key(candidate.pull, options)
         state.record(
             instance_id=instance_id,
             stage=STAGE,
@@ -186,6 +199,9 @@ def mine(
         outcomes[KEPT] += 1
         progress.kept += 1
         notify(progress)
+    # Only now is everything listed up to the mark decided and stored: a run stopped before
+    # this point lists again from the previous mark.
+    known.advance(high_water_mark(every.values(), listing_started))
     step("done")
     return MineSummary(
         repo=full_name,
@@ -199,6 +215,11 @@ def mine(
         api=stats,
         seconds=time.monotonic() - started,
     )
+
+
+def _inputs_key(pull: PullItem, options: MineOptions) -> str:
+    """What a PR's stored decision depends on: the PR as listed, and the limits in force."""
+    return f"{iso(pull.updated_at)}|{options.limits.key()}"
 
 
 def _decide_safely(

@@ -8,7 +8,7 @@ from pathlib import Path
 from swegym_build.github.client import open_github
 from swegym_build.github.http_cache import HttpCache
 from swegym_build.github.transport import ApiStats, GitHubTransport
-from swegym_build.mine.listing import list_repo_comments, read_issues_list
+from swegym_build.mine.listing import IssuesList, list_repo_comments, read_issues_list
 from swegym_build.testing.fakegithub import FakeComment, FakeGitHub, FakeIssue, FakePull, FakeRepo, World
 
 STAMP = "2024-03-01T10:00:00Z"
@@ -43,13 +43,14 @@ def _repo(fake: FakeGitHub, tmp_path: Path, full_name: str):
 def test_prs_are_told_apart_even_in_a_repository_named_pull(tmp_path: Path) -> None:
     # Every item's URL contains "/pull/" here; only a PR's ends in "/pull/<its number>".
     with FakeGitHub(_world("pull/pull")) as fake:
-        listing = read_issues_list(_repo(fake, tmp_path, "pull/pull"))
+        page = read_issues_list(_repo(fake, tmp_path, "pull/pull"))
         paths = [r.path for r in fake.requests]
 
+    listing = IssuesList.of({item.number: item for item in page.items})
     assert sorted(listing.issues) == [1]
     assert [p.number for p in listing.pulls] == [2]
     assert listing.pulls[0].merged_at == datetime(2024, 3, 1, 12, tzinfo=timezone.utc)
-    assert not listing.merged_at_missing
+    assert not page.merged_at_missing
     assert paths == ["/repos/pull/pull", "/repos/pull/pull/issues"]  # nothing fetched per item
 
 

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import subprocess
 from pathlib import Path
+from urllib.parse import quote
 
 from swegym_build.state import StateStore
 from swegym_build.testing.fakegithub import FakeGitHub, FakeIssue, FakePull
@@ -114,7 +115,7 @@ def test_no_per_pr_requests(fake_github: FakeGitHub, workspace: Workspace) -> No
     assert summary.bases_asked == 0
 
 
-def test_second_run_is_answered_by_304s_and_writes_nothing_new(
+def test_rerun_lists_only_since_the_mark_and_writes_nothing_new(
     fake_github: FakeGitHub, workspace: Workspace
 ) -> None:
     run_mine(fake_github, workspace)
@@ -123,9 +124,23 @@ def test_second_run_is_answered_by_304s_and_writes_nothing_new(
 
     summary = run_mine(fake_github, workspace)
 
-    assert fake_github.count(status=200) == 0
-    assert fake_github.count(status=304) == len(fake_github.requests) > 0
+    # The repository (304), and one page of the issues list from the first run's mark: the
+    # newest update it saw, which `since` (at or after) returns again.
+    repo = fake_github.world.get(REPO)
+    newest = max(item.updated_at for item in (*repo.issues.values(), *repo.pulls.values()))
+    issues = [r for r in fake_github.requests if r.path == f"/repos/{REPO}/issues"]
+    assert len(fake_github.requests) == 2 and len(issues) == 1
+    assert f"since={quote(newest)}" in issues[0].query
+    assert fake_github.count(path_contains="/comments") == 0
     assert summary.already_done == 14 and summary.kept == 0
+    assert workspace.raw_file(REPO).read_bytes() == before
+
+    fake_github.reset_counter()
+    third = run_mine(fake_github, workspace)
+
+    # Nothing changed, so the mark did not move: the same two requests, both answered by 304s.
+    assert fake_github.count(status=304) == len(fake_github.requests) == 2
+    assert third.already_done == 14 and third.kept == 0
     assert workspace.raw_file(REPO).read_bytes() == before
 
 

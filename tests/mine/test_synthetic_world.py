@@ -185,12 +185,15 @@ def test_grown_world_mines_only_the_new_candidates(
 ) -> None:
     world, _ = synthetic
     workspace = Workspace.resolve(tmp_path / "ws")
-    summary, new, _ = _mine_grow_and_mine_again(
+    summary, new, requests = _mine_grow_and_mine_again(
         world, workspace, pulls=15, issues=10, comments_per_issue=1.5, comments_per_pull=1, seed=12
     )
 
     assert min(new.kinds) > PULLS + ISSUES and len(new.kinds) == 15
     assert summary.already_done == PULLS
+    # One page of what changed since the first run, not the whole list again.
+    listed = [r for r in requests if r.path == f"/repos/{REPO_NAME}/issues"]
+    assert len(listed) == 1 and "since=" in listed[0].query
     assert summary.kept == len(new.candidates) > 0
     _assert_kept_as_planted(workspace, new)
 

@@ -84,6 +84,7 @@ def build_world(world_file: Path, dest: Path) -> World:
     spec = yaml.safe_load(world_file.read_text())
     full_name: str = spec["repo"]
     branch: str = spec.get("default_branch", "main")
+    dest = dest.resolve()  # the bare repository's path is the clone URL git reads from anywhere
     work, bare = dest / "work", dest / (full_name.replace("/", "__") + ".git")
     for path in (work, bare):
         if path.exists():

@@ -19,6 +19,8 @@ from typing import Any
 from urllib.parse import parse_qs, urlencode, urlsplit
 
 from swegym_build.testing.fakegithub.world import (
+    FakeIssue,
+    FakePull,
     FakeRepo,
     World,
     comment_json,
@@ -49,6 +51,7 @@ class Fault:
     delay: float = 0.0
     reset_in: float = 2.0
     path_contains: str = ""
+    query_contains: tuple[str, ...] = ()  # every one of these in the query string, too
 
 
 @dataclass(frozen=True)
@@ -98,10 +101,11 @@ class FakeGitHub(LoopbackServer):
         with self._lock:
             self.faults.append(fault)
 
-    def _take_fault(self, path: str) -> Fault | None:
+    def _take_fault(self, path: str, query: str) -> Fault | None:
         with self._lock:
             for fault in self.faults:
-                if fault.path_contains in path and fault.times > 0:
+                matches = fault.path_contains in path and all(part in query for part in fault.query_contains)
+                if matches and fault.times > 0:
                     fault.times -= 1
                     return fault
         return None
@@ -175,7 +179,7 @@ class _Handler(BaseHTTPRequestHandler):
         fake = self.fake
         if fake.latency:
             time.sleep(fake.latency)
-        fault = fake._take_fault(path)
+        fault = fake._take_fault(path, query)
         if fault and fault.kind == "slow":
             time.sleep(fault.delay)
         if fault and fault.kind == "drop":
@@ -208,8 +212,10 @@ class _Handler(BaseHTTPRequestHandler):
             payload = _render(route, repo, match.groupdict(), params, fake.url)
             if payload is None:
                 return self._send(404, _not_found(), rate_headers)
-            if isinstance(payload, list):
-                payload, link = _paginate(payload, params, fake.url + path)
+            if isinstance(payload, _Listing):
+                # Only the requested page is rendered: a list of 40,000 costs a sort, not 40,000 dicts.
+                page, link = _paginate(payload.items, params, fake.url + path)
+                payload = [payload.render(item) for item in page]
                 if link:
                     rate_headers = {**rate_headers, "Link": link}
             return self._send_conditional(payload, rate_headers, authorized is True)
@@ -245,15 +251,22 @@ def _not_found() -> dict[str, str]:
     return {"message": "Not Found", "documentation_url": "https://docs.github.com/rest"}
 
 
-def _ordered(items: list[Any], params: dict[str, str]) -> list[Any]:
-    # GitHub's default direction for these lists is newest first.
-    newest_first = params.get("direction", "desc") == "desc"
-    return sorted(items, key=lambda item: (item.created_at, getattr(item, "number", 0)), reverse=newest_first)
+@dataclass(frozen=True)
+class _Listing:
+    """A list endpoint's answer: every matching item in order, rendered a page at a time."""
+
+    items: list[Any]
+    render: Callable[[Any], Json]
+
+
+def _newest_first(params: dict[str, str], default: str = "desc") -> bool:
+    return params.get("direction", default) == "desc"
 
 
 def _render(route: str, repo: FakeRepo, match: dict[str, str], params: dict[str, str], base: str) -> Json:
     number = int(match["number"]) if match.get("number") else None
     state = params.get("state", "open")
+    since = params.get("since")  # GitHub's filter: updated at or after this moment
 
     def state_ok(item_state: str) -> bool:
         return state == "all" or item_state == state
@@ -261,24 +274,36 @@ def _render(route: str, repo: FakeRepo, match: dict[str, str], params: dict[str,
     if route == "repo":
         return repo_json(repo, base)
     if route == "pulls":
+        # sort: created (default) or updated; newest first unless asked otherwise.
         pulls = [p for p in repo.pulls.values() if state_ok(p.state)]
-        return [pull_json(repo, p, base) for p in _ordered(pulls, params)]
+        by = "updated_at" if params.get("sort") == "updated" else "created_at"
+        pulls.sort(key=lambda p: (getattr(p, by), p.number), reverse=_newest_first(params))
+        return _Listing(pulls, lambda p: pull_json(repo, p, base))
     if route == "pull":
         pull = repo.pulls.get(number or 0)
         return pull_json(repo, pull, base) if pull else None
     if route == "issues":
-        items = [i for i in repo.issues.values() if state_ok(i.state)]
+        items: list[FakeIssue | FakePull] = [i for i in repo.issues.values() if state_ok(i.state)]
         items += [p for p in repo.pulls.values() if state_ok(p.state)]
-        since = params.get("since")
         if since:
             items = [i for i in items if i.updated_at >= since]
         counts = repo.comment_counts()
-        return [
-            pull_as_issue_json(repo, i, base, counts[i.number])
-            if i.number in repo.pulls
-            else issue_json(repo, i, base, counts[i.number])
-            for i in _ordered(items, params)
-        ]
+        # sort: created (default), updated or comments; newest first unless asked otherwise.
+        # Numbers rise with creation time, so the number breaks ties as the creation order would.
+        sort = params.get("sort", "created")
+        if sort == "updated":
+            items.sort(key=lambda i: (i.updated_at, i.number), reverse=_newest_first(params))
+        elif sort == "comments":
+            items.sort(key=lambda i: (counts[i.number], i.number), reverse=_newest_first(params))
+        else:
+            items.sort(key=lambda i: (i.created_at, i.number), reverse=_newest_first(params))
+
+        def render(item: FakeIssue | FakePull) -> Json:
+            if isinstance(item, FakePull):
+                return pull_as_issue_json(repo, item, base, counts[item.number])
+            return issue_json(repo, item, base, counts[item.number])
+
+        return _Listing(items, render)
     if route == "issue":
         count = repo.comment_counts()[number or 0]
         if number in repo.issues:
@@ -288,14 +313,17 @@ def _render(route: str, repo: FakeRepo, match: dict[str, str], params: dict[str,
         comments = repo.comments
         if route == "issue_comments":
             comments = [c for c in comments if c.issue_number == number]
-        since = params.get("since")
         if since:
             comments = [c for c in comments if c.updated_at >= since]
-        # Comment lists are oldest first unless asked otherwise.
-        ordered = sorted(
-            comments, key=lambda c: (c.created_at, c.id), reverse=params.get("direction") == "desc"
-        )
-        return [comment_json(repo, c, base) for c in ordered]
+        # By ascending id unless a sort (created or updated) is asked for; direction needs a sort.
+        sort = params.get("sort")
+        if sort in ("created", "updated"):
+            stamp = "updated_at" if sort == "updated" else "created_at"
+            newest = _newest_first(params, default="asc")
+            ordered = sorted(comments, key=lambda c: (getattr(c, stamp), c.id), reverse=newest)
+        else:
+            ordered = sorted(comments, key=lambda c: c.id)
+        return _Listing(ordered, lambda c: comment_json(repo, c, base))
     raise AssertionError(route)
 
 

@@ -69,6 +69,8 @@ _LINKED_SHARE = 0.40  # of merged pull requests
 _RECENT_ISSUES = 30  # a fix links one of the issues opened lately
 _COMMENT_SPREAD = timedelta(days=4)
 _IDENTITY = "Synthetic Author <author@example.invalid>"
+# Pull request commits are written on this ref, then filed under refs/pull/<N>/head, packed.
+_SCRATCH_REF = "refs/synthetic-scratch"
 
 
 @dataclass(frozen=True)
@@ -139,9 +141,6 @@ class _Stream:
         self.chunks.append(b"".join(lines) + b"\n")
         return f":{self.marks}"
 
-    def reset(self, ref: str, to: str) -> None:
-        self.chunks.append(f"reset {ref}\nfrom {to}\n\n".encode())
-
 
 def _data(text: str) -> bytes:
     raw = text.encode()
@@ -191,7 +190,8 @@ def build_synthetic_world(
     `dest/<owner>__<name>.git` is the bare repository (rebuilt from scratch). Comment counts per
     issue and per pull request are drawn with the given means.
     """
-    bare = dest / (REPO_NAME.replace("/", "__") + ".git")
+    # Absolute: the path is the clone URL, which git reads from wherever the miner runs.
+    bare = dest.resolve() / (REPO_NAME.replace("/", "__") + ".git")
     if bare.exists():
         shutil.rmtree(bare)
     bare.mkdir(parents=True)
@@ -254,6 +254,9 @@ class _Grower:
         self.clock = max((_parse(s) for s in stamps), default=START) + timedelta(hours=1)
         self.next_comment_id = max((c.id for c in repo.comments), default=1000) + 1
         self.used_stamps = {c.created_at for c in repo.comments}
+        self.comments_on: dict[int, list[FakeComment]] = {}
+        for comment in repo.comments:
+            self.comments_on.setdefault(comment.issue_number, []).append(comment)
         self.issue_numbers = sorted(repo.issues)
         self.pull_numbers = sorted(repo.pulls)
 
@@ -314,7 +317,9 @@ class _Grower:
             stamp = _iso(moment)
             self.used_stamps.add(stamp)
             body = f"Comment {self.next_comment_id} on #{number}: seen it again here."
-            self.repo.comments.append(FakeComment(self.next_comment_id, number, body, stamp, stamp))
+            comment = FakeComment(self.next_comment_id, number, body, stamp, stamp)
+            self.repo.comments.append(comment)
+            self.comments_on.setdefault(number, []).append(comment)
             self.next_comment_id += 1
             latest = max(latest, moment)
         return latest
@@ -406,7 +411,7 @@ class _Grower:
 
     def _hints(self, linked: tuple[int, ...], first_commit: datetime) -> tuple[str, ...]:
         before = _iso(first_commit)
-        found = [c for c in self.repo.comments if c.issue_number in linked and c.created_at < before]
+        found = [c for n in linked for c in self.comments_on.get(n, ()) if c.created_at < before]
         return tuple(c.body for c in sorted(found, key=lambda c: c.created_at))
 
     # -- git ---------------------------------------------------------------------------------------
@@ -431,9 +436,7 @@ class _Grower:
             if not is_merge:
                 bases[number] = head = tip
                 for commit in plan.commits:
-                    head = stream.commit(
-                        f"refs/pull/{number}/head", commit.when, commit.message, head, commit.files
-                    )
+                    head = stream.commit(_SCRATCH_REF, commit.when, commit.message, head, commit.files)
                 heads[number] = head
                 continue
             bases[number] = tip
@@ -449,7 +452,6 @@ class _Grower:
                     )
                 if plan.merge == "fast_forward":  # the rebased branch was pushed to the PR, then to main
                     heads[number] = tip
-                    stream.reset(f"refs/pull/{number}/head", tip)
             else:
                 message = f"{plan.pull.title} (#{number})"
                 tip = stream.commit(f"refs/heads/{BRANCH}", when, message, tip, changed)
@@ -463,6 +465,9 @@ class _Grower:
         def sha(name: str) -> str:
             return shas.get(name, name)
 
+        _git(self.bare, "update-ref", "-d", _SCRATCH_REF)
+        _add_packed_refs(self.bare, {f"refs/pull/{number}/head": sha(head) for number, head in heads.items()})
+
         for plan in planned:
             number = plan.pull.number
             plan.pull.head_sha, plan.pull.base_sha = sha(heads[number]), sha(bases[number])
@@ -471,15 +476,22 @@ class _Grower:
 
 
 def _files(number: int, commits: int, *, with_source: bool, with_tests: bool) -> list[dict[str, str]]:
-    """Per commit, the files it writes: a tiny module and/or its test, unique to the pull request."""
-    source = f"{PACKAGE}/feature_{number}.py"
-    test = f"tests/test_feature_{number}.py"
+    """Per commit, the files it writes: a tiny module and/or its test, unique to the pull request.
+
+    Ten pull requests' files to a directory, a hundred such directories to a parent: a commit
+    rewrites every tree on its files' paths, so one flat directory of every feature would make each
+    commit cost as much as the history before it.
+    """
+    shard = f"part_{number // 1000}/part_{number // 10}"
+    source = f"{PACKAGE}/{shard}/feature_{number}.py"
+    test = f"tests/{shard}/test_feature_{number}.py"
+    module = f"{PACKAGE}.{shard.replace('/', '.')}.feature_{number}"
 
     def code(step: int) -> str:
         return f'"""Feature {number}."""\n\n\ndef feature_{number}(value):\n    return value + {step}\n'
 
     test_text = (
-        f"from {PACKAGE}.feature_{number} import feature_{number}\n\n\n"
+        f"from {module} import feature_{number}\n\n\n"
         f"def test_feature_{number}():\n    assert feature_{number}(1) == 2\n"
     )
     first = {source: code(0)} if with_source else {test: test_text}
@@ -489,6 +501,28 @@ def _files(number: int, commits: int, *, with_source: bool, with_tests: bool) ->
     if with_source and with_tests:
         second[test] = test_text
     return [first, second]
+
+
+def _add_packed_refs(bare: Path, refs: dict[str, str]) -> None:
+    """Add `refs` (name -> sha) to the repository's packed-refs file, rewritten whole.
+
+    Tens of thousands of PR heads as loose refs would be as many files and directories to write,
+    and to delete again when the world is rebuilt; packed, they are one file, as `git pack-refs`
+    leaves them. The names are new (no loose ref shadows them), and no tag is annotated, so the
+    file holds no peeled lines.
+    """
+    packed = bare / "packed-refs"
+    known: dict[str, str] = {}
+    if packed.exists():
+        for line in packed.read_text().splitlines():
+            if line and not line.startswith(("#", "^")):
+                sha, name = line.split(" ", 1)
+                known[name] = sha
+    known.update(refs)
+    lines = [f"{known[name]} {name}\n" for name in sorted(known, key=str.encode)]
+    staged = bare / "packed-refs.new"
+    staged.write_text("# pack-refs with: peeled fully-peeled sorted \n" + "".join(lines))
+    staged.replace(packed)
 
 
 def _has_main(bare: Path) -> bool:

@@ -64,6 +64,26 @@ class FakeRepo:
     private: bool = False
     issues_list_merged_at: bool = True  # False: the issues list omits it, as older GitHub Enterprise
 
+    def item(self, number: int) -> FakeIssue | FakePull:
+        """Issue or pull request `number` (they share one number space, as on GitHub)."""
+        return self.issues.get(number) or self.pulls[number]
+
+    def add_comment(self, number: int, body: str, at: str, user: str = "carol") -> FakeComment:
+        """A comment on issue or PR `number` made at `at`; as on GitHub, it updates the item."""
+        next_id = max((c.id for c in self.comments), default=1000) + 1
+        comment = FakeComment(next_id, number, body, at, at, user)
+        self.comments.append(comment)
+        target = self.item(number)
+        target.updated_at = max(target.updated_at, at)
+        return comment
+
+    def edit(self, number: int, at: str, *, title: str | None = None, body: str | None = None) -> None:
+        """Issue or PR `number`'s title or body edited at `at`, which updates the item."""
+        target = self.item(number)
+        target.title = target.title if title is None else title
+        target.body = target.body if body is None else body
+        target.updated_at = max(target.updated_at, at)
+
     def comment_counts(self) -> Counter[int]:
         """Comments per issue or PR number (one pass; a list response asks for all of them)."""
         return Counter(c.issue_number for c in self.comments)
