@@ -26,8 +26,9 @@ from swegym_build.dockerio import engine_client
 from swegym_build.images import ensure_base_image
 from swegym_build.images.cache import CACHE_DIR_ENV, cache_dir
 from swegym_build.images.labels import OWNER_LABEL, TIER_LABEL
-from swegym_build.images.python_provider import release_for
+from swegym_build.images.python_provider import ProvidedPython, provide_python
 from swegym_build.images.rootfs import ensure_rootfs_image, ensure_rootfs_tarball, rootfs_tag
+from swegym_build.images.uv_python import PythonDownloads
 from swegym_build.workspace import Workspace
 
 T = TypeVar("T")
@@ -68,8 +69,12 @@ def main() -> None:
     cache = cache_dir(workdir)
     print(f"cache: {cache} (${CACHE_DIR_ENV} moves it)")
     for version in args.python:
-        release = release_for([version])
-        print(f"Python {version} on Debian {release.suite}")
+        provided = provide_python(version, cache, PythonDownloads.from_env())
+        if not isinstance(provided, ProvidedPython):
+            print(provided)
+            continue
+        release = provided.release
+        print(f"Python {version}: {provided.description}")
         if args.cold:
             _forget(client, release.suite, cache)
         tarball = _timed(

@@ -8,6 +8,13 @@ commits); its version and spec come from the tool itself (`versions`, and a draf
 `specs/` has none), so this also exercises the fallback.
 
     python benchmarks/build_images.py --clone /path/to/a/clone --repo pallets/itsdangerous
+
+With `--mirror PATH` (a bare mirror, e.g. /work/.mirror/getmoto+moto/repo) the real repository's
+instances are SWE-Gym Raw rows made from its squash-merged PRs by benchmarks/real_rows.py,
+spread over the `--range` revision ranges, built with the shipped spec:
+
+    python benchmarks/build_images.py --mirror /work/.mirror/getmoto+moto/repo --repo getmoto/moto \
+        --range 4.0.0..5.0.0 --range 5.0.0..HEAD --instances 25
 """
 
 from __future__ import annotations
@@ -16,6 +23,7 @@ import argparse
 import shutil
 import statistics
 import subprocess
+import sys
 import tempfile
 import time
 from pathlib import Path
@@ -31,6 +39,9 @@ from swegym_build.records import TaskInstance, instance_id_for
 from swegym_build.state import StateStore
 from swegym_build.versions.stage import run_versions
 from swegym_build.workspace import Workspace
+
+sys.path.insert(0, str(Path(__file__).resolve().parent))
+from real_rows import real_rows
 
 
 def remove_images(client: docker.DockerClient, repo: str) -> None:
@@ -73,9 +84,22 @@ def instances_from_clone(workspace: Workspace, clone: Path, repo: str, count: in
     write_jsonl_atomically(workspace.raw_file(repo), rows)
 
 
+def instances_from_mirror(
+    workspace: Workspace, mirror: Path, repo: str, ranges: list[str], count: int
+) -> None:
+    """Rows from the mirror's merged PRs (benchmarks/real_rows.py); the mirror is shared, not copied."""
+    clone = workspace.mirror_dir(repo)
+    subprocess.run(["git", "clone", "-q", "--bare", "--shared", str(mirror), str(clone)], check=True)
+    write_jsonl_atomically(workspace.raw_file(repo), real_rows(clone, repo, ranges, count))
+
+
 def measure(client: docker.DockerClient, workspace: Workspace, repo: str) -> None:
     state = StateStore(workspace.state_db)
-    run_versions(workspace, state, [repo])
+    versions = run_versions(workspace, state, [repo])
+    for (_, version), choice in sorted(versions.pythons.items()):
+        got = choice.python or "-"
+        print(f"   {repo} {version}: Python {got} (spec {choice.requested}): {choice.reason[:160]}")
+    print(f"   substitutions: {len(versions.substitutions)}, no_python: {len(versions.no_python)}")
     instances = load_versioned(workspace, [repo], None)
     remove_images(client, repo)
     started = time.monotonic()
@@ -119,15 +143,22 @@ def main() -> None:
     )
     parser.add_argument("--clone", type=Path, help="a local clone of a real repository")
     parser.add_argument("--repo", default="pallets/itsdangerous", help="its OWNER/NAME")
+    parser.add_argument("--mirror", type=Path, help="a bare mirror: rows from its merged PRs")
+    parser.add_argument("--range", action="append", help="with --mirror: revision ranges to spread over")
     parser.add_argument("--instances", type=int, default=10)
+    parser.add_argument("--skip-sample", action="store_true", help="only the real repository")
     args = parser.parse_args()
     client = engine_client()
     folder = Path(tempfile.mkdtemp(prefix="swegym-bench-build-"))
     try:
         workspace = Workspace.resolve(folder / "ws")
-        mine_sample(workspace)
-        measure(client, workspace, SAMPLE_REPO)
-        if args.clone:
+        if not args.skip_sample:
+            mine_sample(workspace)
+            measure(client, workspace, SAMPLE_REPO)
+        if args.mirror:
+            instances_from_mirror(workspace, args.mirror, args.repo, args.range or ["HEAD"], args.instances)
+            measure(client, workspace, args.repo)
+        elif args.clone:
             instances_from_clone(workspace, args.clone, args.repo, args.instances)
             measure(client, workspace, args.repo)
             for draft in sorted((workspace.root / "spec-drafts").glob("*.yaml")):

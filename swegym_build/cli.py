@@ -107,16 +107,40 @@ def mine(
     run_mine(Workspace.resolve(workdir), resolve_api_url(api_url), os.environ.get(TOKEN_ENV) or None, options)
 
 
+PythonMirror = Annotated[
+    Optional[str],  # noqa: UP045
+    typer.Option(
+        "--python-mirror",
+        help="Mirror of python-build-standalone for uv-managed Pythons (uv's UV_PYTHON_INSTALL_MIRROR; "
+        "env SWEGYM_PYTHON_MIRROR); `off`: Debian's Pythons only.",
+    ),
+]
+
+
 @app.command()
 def versions(
     repo: Annotated[Optional[list[str]], typer.Option("--repo", help="Only these repositories.")] = None,  # noqa: UP045
+    python_fallback: Annotated[
+        str,
+        typer.Option(
+            help="When no provider has the spec's Python: the `nearest` one the project allows, "
+            "or `fail` (no_python)."
+        ),
+    ] = "nearest",
+    python_mirror: PythonMirror = None,
     workdir: Workdir = None,
 ) -> None:
     """Infer each instance's version, pick an environment_setup_commit per version, resolve its spec."""
+    from swegym_build.images.uv_python import PythonDownloads
     from swegym_build.pipeline import run_versions_stage
+    from swegym_build.versions.python_choice import FALLBACKS
+    from swegym_build.versions.stage import PythonOptions
     from swegym_build.workspace import Workspace
 
-    run_versions_stage(Workspace.resolve(workdir), repo or None)
+    if python_fallback not in FALLBACKS:
+        raise typer.BadParameter(f"{python_fallback!r} is not one of {', '.join(FALLBACKS)}")
+    options = PythonOptions(python_fallback, PythonDownloads.from_env(python_mirror))  # type: ignore[arg-type]
+    run_versions_stage(Workspace.resolve(workdir), repo or None, options)
 
 
 @app.command()
@@ -130,15 +154,20 @@ def build(
     executor: Executor = "local",
     ray_address: RayAddress = None,
     registry: Registry = None,
+    python_mirror: PythonMirror = None,
     workdir: Workdir = None,
 ) -> None:
     """Build base, env and instance images (content-addressed: unchanged inputs are not rebuilt)."""
     from swegym_build.executors import make_executor
+    from swegym_build.images.uv_python import PythonDownloads
     from swegym_build.pipeline import run_build_stage
     from swegym_build.workspace import Workspace
 
     chosen = make_executor(executor, workers, ray_address)
-    run_build_stage(Workspace.resolve(workdir), repo or None, instances or None, workers, chosen, registry)
+    downloads = PythonDownloads.from_env(python_mirror)
+    run_build_stage(
+        Workspace.resolve(workdir), repo or None, instances or None, workers, chosen, registry, downloads
+    )
 
 
 @app.command()

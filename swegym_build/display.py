@@ -178,9 +178,21 @@ def versions_summary(summary: VersionsSummary) -> None:
     table = Table(title="environments")
     for column in ("repository", "version", "instances", "environment_setup_commit"):
         table.add_column(column)
+    table.add_column("python")
     for (repo, version), (commit, count) in sorted(summary.versions.items()):
-        table.add_row(repo, version, str(count), commit[:12])
+        choice = summary.pythons.get((repo, version))
+        python = "" if choice is None else choice.python or ""
+        if choice is not None and choice.substituted:
+            python = f"{choice.python} (spec: {choice.requested})"
+        table.add_row(repo, version, str(count), commit[:12], python)
     console.print(table)
+    substitutions = summary.substitutions
+    if substitutions:
+        console.print(f"[yellow]Python substituted in {len(substitutions)} environment(s):[/yellow]")
+    for (repo, version), choice in sorted(substitutions.items()):
+        console.print(f"  {repo} {version}: {choice.python} for {choice.requested}: {choice.reason}")
+    for (repo, version), choice in sorted(summary.no_python.items()):
+        console.print(f"[red]no_python:[/red] {repo} {version}: {choice.reason}")
     for instance_id in summary.unversioned:
         console.print(f"[yellow]no version:[/yellow] {instance_id}")
     for draft in summary.drafts:

@@ -22,13 +22,14 @@ from swegym_build.github.client import open_github
 from swegym_build.github.http_cache import HttpCache
 from swegym_build.github.transport import ApiStats, GitHubTransport
 from swegym_build.images.stage import BuildSummary, load_versioned, run_build
+from swegym_build.images.uv_python import PythonDownloads
 from swegym_build.mine.decide import DiffLimits
 from swegym_build.mine.miner import MineOptions, MineSummary, mine
 from swegym_build.publish.stage import PublishOptions, PublishSummary, run_publish
 from swegym_build.specs import load_spec
 from swegym_build.state import StateStore
 from swegym_build.validate.stage import ValidateOptions, ValidateSummary, run_validate
-from swegym_build.versions.stage import VersionsSummary, run_versions
+from swegym_build.versions.stage import PythonOptions, VersionsSummary, run_versions
 from swegym_build.workspace import Workspace
 
 
@@ -66,12 +67,18 @@ def run_mine(workspace: Workspace, api_url: str, token: str | None, options: Min
     return summary
 
 
-def run_versions_stage(workspace: Workspace, repos: list[str] | None = None) -> VersionsSummary:
+def run_versions_stage(
+    workspace: Workspace, repos: list[str] | None = None, python: PythonOptions | None = None
+) -> VersionsSummary:
     state = StateStore(workspace.state_db)
     try:
         with stage_progress("versions", throttle=LOG_INTERVAL) as progress:
             summary = run_versions(
-                workspace, state, repos, notify=lambda repo, done, total: progress(f"{repo} {done}/{total}")
+                workspace,
+                state,
+                repos,
+                notify=lambda repo, done, total: progress(f"{repo} {done}/{total}"),
+                python=python,
             )
     finally:
         state.close()
@@ -86,13 +93,16 @@ def run_build_stage(
     workers: int = 2,
     executor: Executor | None = None,
     registry: str | None = None,
+    downloads: PythonDownloads | None = None,
 ) -> BuildSummary:
     instances = load_versioned(workspace, repos, ids)
     state = StateStore(workspace.state_db)
     try:
         with stage_progress(f"build ({len(instances)} instances)") as progress:
             client = engine_client()
-            summary = run_build(client, workspace, state, instances, workers, progress, executor, registry)
+            summary = run_build(
+                client, workspace, state, instances, workers, progress, executor, registry, downloads
+            )
     finally:
         state.close()
     build_summary(summary)

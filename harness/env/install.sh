@@ -1,8 +1,21 @@
 #!/usr/bin/env bash
-# Installs the repository's dependencies at the environment commit (generated from its spec entry).
+# Installs the repository's dependencies as of the environment commit (generated from its spec
+# entry). Runs once in a container of the env image's first layers, then committed as one layer.
+# The environment commit's tree is unpacked in $DEPS_TREE for this run only: the install commands
+# run there (requirement files, setup.py as the environment commit has them), the tree is removed,
+# and the project itself is installed again from /testbed, which holds the oldest instance base.
+# Files removed in the same run are in no layer, so no image holds the newer tree.
 set -euxo pipefail
-cd /testbed
+DEPS_TREE=@DEPS_TREE@
+cd "$DEPS_TREE"
 # @ENV@
 # @PRE_INSTALL@
 # @PIP_PACKAGES@
 # @INSTALL@
+cd /testbed
+if [ "$DEPS_TREE" != /testbed ]; then
+  rm -rf "$DEPS_TREE"
+  # @PROJECT_INSTALL@
+fi
+# What the installs wrote into the tree (egg-info, build/) belongs to the test user like the rest.
+chown -R --from=0:0 swegym:swegym /testbed

@@ -1,9 +1,11 @@
 """Step 2 of the base tier: OS + CPython + git + build tools + uv, under a content-addressed tag.
 
-The tag is a hash of everything the image is made from (the Dockerfile template, the build
-arguments, the parent root filesystem image id, the uv version and the engine's architecture), so
-an image is rebuilt only when one of those changes, and asking again for an existing one costs one
-engine look-up.
+The CPython comes from the first provider that has it (`python_provider`): a uv-managed build,
+copied in from the host's cache, or the Debian release's own packages. The tag is a hash of
+everything the image is made from (the Dockerfile template, the build arguments, the parent root
+filesystem image id, the managed build's fingerprint, the uv version and the engine's
+architecture), so an image is rebuilt only when one of those changes, and asking again for an
+existing one costs one engine look-up.
 """
 
 from __future__ import annotations
@@ -22,9 +24,10 @@ from swegym_build.images.cache import cache_dir, file_lock
 from swegym_build.images.engine import build_image, existing_image, inputs_digest
 from swegym_build.images.labels import tier_labels
 from swegym_build.images.progress import Progress, report
-from swegym_build.images.python_provider import DebianRelease, release_for
+from swegym_build.images.python_provider import ProvidedPython, provide_python, python_minor
 from swegym_build.images.rootfs import ensure_rootfs_image
 from swegym_build.images.uv_binary import UV_VERSION, fetch_uv
+from swegym_build.images.uv_python import PythonDownloads
 from swegym_build.workspace import Workspace
 
 log = logging.getLogger(__name__)
@@ -45,14 +48,15 @@ class BaseImage:
     interpreters: dict[str, str]
     size_bytes: int
     built: bool
+    provider: str = "debian"  # where its CPython came from: "uv" or "debian"
+    python_source: str = ""  # the provider's description of that CPython
 
 
 @dataclass(frozen=True)
 class _Recipe:
     """What a base image is made from; its digest is the image's tag."""
 
-    release: DebianRelease
-    python_versions: tuple[str, ...]
+    python: ProvidedPython
     template: str
     parent_tag: str
     parent_id: str
@@ -61,14 +65,18 @@ class _Recipe:
 
     @property
     def buildargs(self) -> dict[str, str]:
+        managed = self.python.managed
         return {
             "ROOTFS_IMAGE": self.parent_tag,
-            "PYTHON_VERSIONS": " ".join(self.python_versions),
-            "PYTHON_PACKAGES": " ".join(self.release.python_packages),
+            "PYTHON_VERSIONS": self.python.version,
+            # a uv-managed build brings its own interpreter: no Debian python packages then
+            "PYTHON_PACKAGES": "" if managed else " ".join(self.python.release.python_packages),
+            "MANAGED_PYTHON": managed.name if managed else "",
         }
 
     @property
     def digest(self) -> str:
+        managed = self.python.managed
         inputs = {
             "template": self.template,
             "buildargs": self.buildargs,
@@ -76,13 +84,15 @@ class _Recipe:
             "uv": UV_VERSION,
             "arch": self.arch,
             "ca_certificates": self.ca_certificates,
+            "managed_python": managed.fingerprint if managed else None,
         }
         return inputs_digest(inputs)
 
     @property
     def tag(self) -> str:
-        versions = "-".join(f"py{v}" for v in self.python_versions)
-        return f"{BASE_REPOSITORY}:{self.release.suite}-{versions}-{self.digest[:12]}"
+        provider = "uv-" if self.python.managed else ""
+        suite = self.python.release.suite
+        return f"{BASE_REPOSITORY}:{suite}-{provider}py{self.python.version}-{self.digest[:12]}"
 
 
 def ensure_base_image(
@@ -90,18 +100,24 @@ def ensure_base_image(
     python_versions: list[str],
     workdir: Path,
     progress: Progress | None = None,
+    downloads: PythonDownloads | None = None,
 ) -> BaseImage:
     """Return the base image providing `python_versions`, building it (and its rootfs) only if missing.
 
-    Raises BuildError, before any work, when a version cannot be provided (see
-    `python_versions_available`), and when a bootstrap or build step fails.
+    One version per image (an environment has one Python). Raises BuildError, before any work,
+    when no provider has it (see `provide_python`), and when a bootstrap or build step fails.
     """
-    release = release_for(python_versions)
+    wanted = sorted({python_minor(v) for v in python_versions})
+    if len(wanted) != 1:
+        raise BuildError(f"a base image provides one Python version, not {', '.join(wanted) or 'none'}")
     cache = cache_dir(workdir)
-    rootfs = ensure_rootfs_image(client, release, cache, progress)
+    python = provide_python(wanted[0], cache, downloads or PythonDownloads.from_env())
+    if isinstance(python, str):
+        raise BuildError(f"{python}. Give a mirror of python-build-standalone (--python-mirror) or "
+                         "pin the spec to a version a provider has.")  # fmt: skip
+    rootfs = ensure_rootfs_image(client, python.release, cache, progress)
     recipe = _Recipe(
-        release=release,
-        python_versions=(release.python,),
+        python=python,
         template=_read_template(),
         parent_tag=rootfs.tag,
         parent_id=rootfs.image_id,
@@ -154,14 +170,20 @@ def _build(
     report(log, progress, f"building base image {recipe.tag} (log: {log_file})")
     labels = tier_labels(
         "base",
-        python=" ".join(recipe.python_versions),
-        debian_suite=recipe.release.suite,
+        python=recipe.python.version,
+        python_provider=recipe.python.provider,
+        python_source=recipe.python.description,
+        debian_suite=recipe.python.release.suite,
         uv=UV_VERSION,
         inputs_digest=recipe.digest,
     )
     with tempfile.TemporaryDirectory(prefix="swegym-base-") as context:
         (Path(context) / "Dockerfile").write_text(recipe.template)
         shutil.copytree(uv_folder, Path(context) / "uv")
+        managed = Path(context) / "python"
+        managed.mkdir()
+        if recipe.python.managed is not None:
+            shutil.copytree(recipe.python.managed.path, managed / recipe.python.managed.name, symlinks=True)
         ca_folder = Path(context) / "ca"
         ca_folder.mkdir()
         for name, pem in recipe.ca_certificates.items():
@@ -184,8 +206,10 @@ def _describe(recipe: _Recipe, image: Image, built: bool) -> BaseImage:
     return BaseImage(
         tag=recipe.tag,
         image_id=str(image.id),
-        debian_suite=recipe.release.suite,
-        interpreters={v: recipe.release.interpreter(v) for v in recipe.python_versions},
+        debian_suite=recipe.python.release.suite,
+        interpreters={recipe.python.version: recipe.python.interpreter},
         size_bytes=int(image.attrs["Size"]),
         built=built,
+        provider=recipe.python.provider,
+        python_source=recipe.python.description,
     )

@@ -1,18 +1,23 @@
-"""Which Python versions the base tier can provide here, and from where.
+"""Which Python versions the base tier can provide here, and from where: a chain of providers.
 
-Nothing can be pulled from a container registry, python.org or GitHub on these machines, and no
-PyPI package ships a CPython interpreter (the PyPI "installers" such as pbs-installer only hold
-GitHub download links). What is reachable and signed is Debian's archive, and each Debian release
-ships exactly one CPython as its `python3`. So a requested version picks the Debian release whose
-`python3` it is, and the base image is built on a root filesystem of that release: the interpreter
-comes as signed binary packages, not compiled, which is the most reproducible route available.
+1. uv-managed python-build-standalone builds (`uv python install X.Y`, see `uv_python`): every
+   CPython from 3.7 on, from uv's default download location or a mirror. They run on the
+   `MANAGED_PYTHON_RELEASE` Debian root filesystem.
+2. Debian releases: each ships exactly one CPython as its `python3`, as signed binary packages
+   from Debian's archive (reachable where nothing else is). A version picks the release whose
+   `python3` it is, and the base image is built on that release's root filesystem.
+
+The first provider that has the version wins; the provider is recorded on the base image.
 """
 
 from __future__ import annotations
 
 from dataclasses import dataclass
+from pathlib import Path
+from typing import Literal
 
 from swegym_build.errors import BuildError
+from swegym_build.images.uv_python import ManagedPython, PythonDownloads, managed_python
 
 
 @dataclass(frozen=True)
@@ -45,6 +50,11 @@ DEBIAN_RELEASES: tuple[DebianRelease, ...] = (
 )
 
 _BY_VERSION = {release.python: release for release in DEBIAN_RELEASES}
+# The OS under uv-managed builds: python-build-standalone needs glibc >= 2.17, and the current
+# stable release has the newest headers and libraries that source builds of dependencies link to.
+MANAGED_PYTHON_RELEASE = DebianRelease("bookworm", "3.11", ("python3-distutils", "python3-lib2to3"))
+# Every CPython minor a spec may name, oldest first (what `nearest` chooses among).
+KNOWN_PYTHONS = tuple(f"3.{minor}" for minor in range(7, 15))
 
 # Why the versions SWE-Gym repositories ask for most often are missing, so the error can say so.
 _WHY_MISSING = {
@@ -56,8 +66,47 @@ _WHY_MISSING = {
 }
 
 
+Provider = Literal["uv", "debian"]
+
+
+@dataclass(frozen=True)
+class ProvidedPython:
+    """One CPython minor version and the provider that has it."""
+
+    version: str
+    provider: Provider
+    release: DebianRelease  # the OS of the base image
+    managed: ManagedPython | None = None  # the uv-managed build, for provider "uv"
+
+    @property
+    def interpreter(self) -> str:
+        """Its path inside the base image."""
+        if self.managed is not None:
+            return f"/usr/local/bin/python{self.version}"
+        return self.release.interpreter(self.version)
+
+    @property
+    def description(self) -> str:
+        if self.managed is not None:
+            return f"uv-managed {self.managed.name} (python-build-standalone) on Debian {self.release.suite}"
+        return f"Debian {self.release.suite} package python{self.version} (signed apt archive)"
+
+
+def provide_python(version: str, cache: Path, downloads: PythonDownloads) -> ProvidedPython | str:
+    """The first provider that has CPython `version`, or why none has it (one line per provider)."""
+    wanted = python_minor(version)
+    managed = managed_python(wanted, cache, downloads)
+    if isinstance(managed, ManagedPython):
+        return ProvidedPython(wanted, "uv", MANAGED_PYTHON_RELEASE, managed)
+    if wanted in _BY_VERSION:
+        return ProvidedPython(wanted, "debian", _BY_VERSION[wanted])
+    why = _WHY_MISSING.get(wanted, "no reachable Debian release ships it")
+    debian = ", ".join(f"{v} ({r.suite})" for v, r in _BY_VERSION.items())
+    return f"Python {wanted}: uv: {managed}; Debian: {why} (Debian has {debian})"
+
+
 def python_versions_available() -> dict[str, str]:
-    """Map each Python version the base tier can provide to how it is provided."""
+    """Map each Python version the Debian provider can give to how it is provided."""
     return {
         release.python: f"Debian {release.suite} package python{release.python} (signed apt archive)"
         for release in DEBIAN_RELEASES
@@ -71,35 +120,3 @@ def python_minor(version: str) -> str:
     if len(parts) < 2 or not all(part.isdigit() for part in parts[:2]):
         raise BuildError(f"Python version {version!r} is not of the form 3.X")
     return f"{int(parts[0])}.{int(parts[1])}"
-
-
-def _version_key(version: str) -> tuple[int, ...]:
-    return tuple(int(part) for part in version.split("."))
-
-
-def release_for(python_versions: list[str]) -> DebianRelease:
-    """The Debian release that provides every requested version.
-
-    Raises BuildError naming the version and why it cannot be provided, or naming the versions
-    that would need two different releases.
-    """
-    if not python_versions:
-        raise BuildError("no Python version requested for the base image")
-    wanted = sorted({python_minor(v) for v in python_versions}, key=_version_key)
-    available = ", ".join(f"{v} ({r.suite})" for v, r in _BY_VERSION.items())
-    for version in wanted:
-        if version not in _BY_VERSION:
-            why = _WHY_MISSING.get(version, "no reachable Debian release ships it")
-            raise BuildError(
-                f"Python {version} cannot be provided: {why}; python.org, GitHub and Docker Hub are "
-                f"unreachable here and no PyPI package ships a CPython interpreter. "
-                f"Available: {available}. Pin the spec to one of those versions."
-            )
-    releases = {_BY_VERSION[v] for v in wanted}
-    if len(releases) > 1:
-        pairs = ", ".join(f"{r.python} ({r.suite})" for r in sorted(releases, key=lambda r: r.suite))
-        raise BuildError(
-            f"Python versions {', '.join(wanted)} cannot share one base image: each comes from a "
-            f"different Debian release ({pairs}); build one base image per version."
-        )
-    return releases.pop()

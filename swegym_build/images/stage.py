@@ -31,9 +31,11 @@ from swegym_build.images.tiers import (
     ensure_env_image,
     ensure_instance_image,
 )
+from swegym_build.images.uv_python import PythonDownloads
 from swegym_build.jsonl import read_jsonl
 from swegym_build.records import TaskInstance
 from swegym_build.state import FAILED, KEPT, StateStore
+from swegym_build.versions.setup_commits import parse_created_at
 from swegym_build.workspace import Workspace
 
 log = logging.getLogger(__name__)
@@ -84,16 +86,18 @@ def run_build(
     notify: Notify = lambda _: None,
     executor: Executor | None = None,
     registry: str | None = None,
+    downloads: PythonDownloads | None = None,
 ) -> BuildSummary:
     started = time.monotonic()
     summary = BuildSummary()
+    downloads = downloads or PythonDownloads.from_env()
     groups: dict[tuple[str, str], list[TaskInstance]] = {}
     for instance in instances:
         groups.setdefault((instance.repo, instance.version or ""), []).append(instance)
 
     jobs: list[BuildJob] = []
     for (repo, version), members in groups.items():
-        env = _ensure_env(client, workspace, state, repo, version, members, summary, notify)
+        env = _ensure_env(client, workspace, state, repo, version, members, summary, notify, downloads)
         if env is not None:
             recipe, image = env
             jobs += [
@@ -103,6 +107,7 @@ def run_build(
                     workspace.mirror_dir(repo),
                     workspace.root,
                     registry,
+                    downloads,
                 )
                 for i in members
             ]
@@ -148,6 +153,8 @@ class BuildJob:
     mirror: Path  # on a cluster, the workspace must be on a filesystem every node sees
     workdir: Path
     registry: str | None = None  # push the image there, for nodes that did not build it
+    # where this node's uv may fetch CPython builds
+    downloads: PythonDownloads = field(default_factory=PythonDownloads)
 
 
 @dataclass(frozen=True)
@@ -183,7 +190,7 @@ def _with_env_on_this_node(client: docker.DockerClient, job: BuildJob, log_file:
     if existing_image(client, job.recipe.env_image_id) is not None:
         return job.recipe
     config = job.recipe.env.install_config
-    ensure_base_image(client, [str(config["python"])], job.workdir)
+    ensure_base_image(client, [str(config["python"])], job.workdir, downloads=job.downloads)
     env = ensure_env_image(client, job.recipe.env, job.mirror, log_file)
     return dataclasses.replace(job.recipe, env_image_id=env.image_id)
 
@@ -197,18 +204,19 @@ def _ensure_env(
     members: list[TaskInstance],
     summary: BuildSummary,
     notify: Notify,
+    downloads: PythonDownloads,
 ) -> tuple[EnvRecipe, BuiltImage] | None:
     config = members[0].install_config or {}
     setup_commit = members[0].environment_setup_commit or ""
     notify(f"base image for Python {config.get('python')}")
     try:
-        base = ensure_base_image(client, [str(config["python"])], workspace.root, notify)
+        base = ensure_base_image(client, [str(config["python"])], workspace.root, notify, downloads)
     except (BuildError, KeyError) as error:
         for instance in members:
             _fail(state, instance, BASE_FAILED, str(error), summary)
         return None
     summary.count("base", base)
-    recipe = EnvRecipe(repo, version, setup_commit, config, base)
+    recipe = EnvRecipe(repo, version, setup_commit, config, base, tree_commit=oldest_base(members))
     log_file = workspace.log_dir(STAGE, f"env-{recipe.tag.split(':', 1)[1]}") / "build.log"
     notify(f"env image {repo} {version}")
     try:
@@ -220,6 +228,16 @@ def _ensure_env(
     summary.count("env", image)
     summary.env_images[image.tag] = image.size_bytes
     return recipe, image
+
+
+def oldest_base(members: list[TaskInstance]) -> str:
+    """The base commit of the version's oldest instance (by `created_at`, then pull number).
+
+    The env image's tree: it is the past of every instance of the version, so no instance image
+    holds a file from after its own base.
+    """
+    oldest = min(members, key=lambda i: (parse_created_at(i.created_at), i.pull_number))
+    return oldest.base_commit
 
 
 def _fail(state: StateStore, instance: TaskInstance, reason: str, detail: str, summary: BuildSummary) -> None:

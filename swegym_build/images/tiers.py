@@ -3,11 +3,19 @@
 A tag is a digest of everything that goes into the image (template, generated scripts, build
 args, the commits, the parent image's id), so an image is rebuilt exactly when an input changes
 and `ensure_*` on an unchanged input is a look-up.
+
+No future in any image: an env image's /testbed holds the tree of the version's *oldest*
+instance base (the past of every instance of that version), while its dependencies are those of
+the environment commit (the newest base): that tree is unpacked for the install run only and
+removed in the same committed layer. An instance layer then adds only the forward diff from the
+oldest base to its own base.
 """
 
 from __future__ import annotations
 
+import contextlib
 import io
+import logging
 import re
 import shlex
 import tarfile
@@ -24,15 +32,20 @@ from swegym_build.images import snapshot
 from swegym_build.images.base_image import BaseImage
 from swegym_build.images.engine import build_image, existing_image, inputs_digest, label_instruction, log_tail
 from swegym_build.images.labels import tier_labels
-from swegym_build.images.progress import Progress
+from swegym_build.images.progress import Progress, report
+from swegym_build.images.python_provider import python_minor
 from swegym_build.records import repo_slug
+
+log = logging.getLogger(__name__)
 
 HARNESS = Path(__file__).resolve().parents[2] / "harness"
 ENV_REPOSITORY = "swegym-build-env"
 INSTANCE_REPOSITORY = "swegym-build-instance"
 # Part of every env and instance tag: bump it when the code that cuts a build context changes, so
 # images made by the old code are not taken for current ones.
-LAYOUT_VERSION = 2
+LAYOUT_VERSION = 3
+# Where the environment commit's tree is unpacked during the env install run (and then removed).
+DEPS_TREE = "/opt/swegym/deps-tree"
 
 
 @dataclass(frozen=True)
@@ -80,19 +93,31 @@ def _write_files(root: Path, files: dict[str, str]) -> None:
 class EnvRecipe:
     repo: str
     version: str
-    setup_commit: str
+    setup_commit: str  # dependencies are installed as of this commit (the newest instance base)
     install_config: dict[str, Any]
     base: BaseImage
+    tree_commit: str = ""  # /testbed holds this tree (the oldest instance base); "" = setup_commit
+
+    @property
+    def testbed_commit(self) -> str:
+        return self.tree_commit or self.setup_commit
+
+    @property
+    def separate_deps_tree(self) -> bool:
+        return self.testbed_commit != self.setup_commit
 
     @cached_property
     def files(self) -> dict[str, str]:
         config = self.install_config
-        install = _fill((HARNESS / "env" / "install.sh").read_text(), "ENV", _exports(config["env"]))
+        install = (HARNESS / "env" / "install.sh").read_text()
+        install = install.replace("@DEPS_TREE@", DEPS_TREE if self.separate_deps_tree else "/testbed")
+        install = _fill(install, "ENV", _exports(config["env"]))
         install = _fill(install, "PRE_INSTALL", list(config["pre_install"]))
         packages = config["pip_packages"]
         pip = [f"python -m pip install {' '.join(shlex.quote(p) for p in packages)}"] if packages else []
         install = _fill(install, "PIP_PACKAGES", pip)
         install = _fill(install, "INSTALL", list(config["install"]))
+        install = _fill(install, "PROJECT_INSTALL", project_installs(config["install"]))
         apt = _fill(
             (HARNESS / "env" / "apt.sh").read_text(),
             "APT_PACKAGES",
@@ -110,6 +135,7 @@ class EnvRecipe:
         return {
             "BASE_IMAGE": self.base.tag,
             "PYTHON": str(self.install_config["python"]),
+            "INTERPRETER": self.base.interpreters[python_minor(str(self.install_config["python"]))],
             "CUTOFF": str(self.install_config.get("exclude_newer") or ""),
         }
 
@@ -122,6 +148,7 @@ class EnvRecipe:
                 "buildargs": self.buildargs,
                 "base": self.base.image_id,
                 "commit": self.setup_commit,
+                "tree": self.testbed_commit,
             }
         )
         return f"{ENV_REPOSITORY}:{repo_slug(self.repo).lower()}.{self.version}.{digest[:12]}"
@@ -148,7 +175,7 @@ class InstanceRecipe:
                 "setup": self.setup_script,
                 "env": self.env_image_id,
                 "commit": self.base_commit,
-                "env_commit": self.env.setup_commit,
+                "env_tree": self.env.testbed_commit,
             }
         )
         return f"{INSTANCE_REPOSITORY}:{self.instance_id.lower()}.{digest[:12]}"
@@ -160,27 +187,88 @@ def ensure_env_image(
     mirror: Path,
     log_file: Path,
     progress: Progress | None = None,
+    timeout: float = 3600,
 ) -> BuiltImage:
+    """The env image: a Dockerfile build (OS packages, venv, /testbed), then one install run, committed."""
     tag = recipe.tag
     image = existing_image(client, tag)
     if image is not None:
         return BuiltImage(tag, str(image.id), int(image.attrs["Size"]), built=False)
+    what = f"the env image of {recipe.repo} {recipe.version}"
+    # Labels name only the tree the image holds: the environment commit is newer than most bases.
+    labels = tier_labels("env", repo=recipe.repo, version=recipe.version, commit=recipe.testbed_commit)
+    prep_tag = f"{tag}-prep"
     with tempfile.TemporaryDirectory(prefix="swegym-env-") as folder:
         context = Path(folder)
         _write_files(context, recipe.files)
-        snapshot.archive(mirror, recipe.setup_commit, context / "repo.tar")
-        labels = tier_labels("env", repo=recipe.repo, version=recipe.version, commit=recipe.setup_commit)
-        image = build_image(
+        snapshot.checkout(mirror, recipe.testbed_commit, context / "repo")
+        prep = build_image(
             client,
             context=context,
-            tag=tag,
+            tag=prep_tag,
             buildargs=recipe.buildargs,
             labels=labels,
             log_file=log_file,
-            what=f"the env image of {recipe.repo} {recipe.version}",
+            what=what,
             progress=progress,
         )
+        payload = context / "deps.tar"
+        if recipe.separate_deps_tree:
+            snapshot.archive(mirror, recipe.setup_commit, payload, prefix=DEPS_TREE.lstrip("/") + "/")
+        else:
+            with tarfile.open(payload, "w"):
+                pass
+        report(log, progress, f"installing the dependencies of {recipe.repo} {recipe.version}")
+        _run_and_commit(client, prep.id, ["bash", "/opt/swegym/install.sh"], payload, tag, labels, log_file,
+                        what, timeout, append_log=True)  # fmt: skip
+    with contextlib.suppress(docker.errors.DockerException):
+        client.images.remove(prep_tag)  # only the name: its layers are the env image's
+    image = client.images.get(tag)
     return BuiltImage(tag, str(image.id), int(image.attrs["Size"]), built=True)
+
+
+def _run_and_commit(
+    client: docker.DockerClient,
+    image_id: str,
+    command: list[str],
+    payload: Path,
+    tag: str,
+    labels: dict[str, str],
+    log_file: Path,
+    what: str,
+    timeout: float,
+    append_log: bool = False,
+) -> None:
+    """Run `command` in a container of `image_id` with `payload` unpacked at /, and commit it as `tag`.
+
+    One run and one commit give the image a single layer of its own (a Dockerfile would cost a
+    layer per step), and what the run removes is in no layer at all.
+    """
+    container = client.containers.create(
+        image_id,
+        command=command,
+        # installs fetch packages, like the image builds do
+        network_mode="host",
+        labels=labels,
+    )
+    try:
+        container.put_archive("/", payload.read_bytes())
+        container.start()
+        exit_code = int(container.wait(timeout=timeout)["StatusCode"])
+        log_file.parent.mkdir(parents=True, exist_ok=True)
+        with log_file.open("ab" if append_log else "wb") as out:
+            out.write(container.logs(stdout=True, stderr=True))
+        if exit_code != 0:
+            raise BuildError(
+                f"building {what} failed: {command[-1]} exited with {exit_code} (log: {log_file})\n"
+                f"{log_tail(log_file)}"
+            )
+        repository, name = tag.split(":", 1)
+        container.commit(repository=repository, tag=name, changes=['CMD ["bash"]', label_instruction(labels)])
+    except docker.errors.DockerException as error:
+        raise BuildError(f"building {what} failed: {error}") from error
+    finally:
+        container.remove(force=True)
 
 
 def ensure_instance_image(
@@ -202,32 +290,8 @@ def ensure_instance_image(
     with tempfile.TemporaryDirectory(prefix="swegym-instance-") as folder:
         payload = Path(folder) / "instance.tar"
         _instance_payload(recipe, mirror, Path(folder), payload)
-        container = client.containers.create(
-            recipe.env_image_id,
-            command=["bash", "/opt/swegym/instance/setup.sh"],
-            # The reinstall may fetch build requirements, like the env tier's installs.
-            network_mode="host",
-            labels=labels,
-        )
-        try:
-            container.put_archive("/", payload.read_bytes())
-            container.start()
-            exit_code = int(container.wait(timeout=timeout)["StatusCode"])
-            log_file.parent.mkdir(parents=True, exist_ok=True)
-            log_file.write_bytes(container.logs(stdout=True, stderr=True))
-            if exit_code != 0:
-                raise BuildError(
-                    f"building {what} failed: setup exited with {exit_code} (log: {log_file})\n"
-                    f"{log_tail(log_file)}"
-                )
-            repository, name = tag.split(":", 1)
-            container.commit(
-                repository=repository, tag=name, changes=['CMD ["bash"]', label_instruction(labels)]
-            )
-        except docker.errors.DockerException as error:
-            raise BuildError(f"building {what} failed: {error}") from error
-        finally:
-            container.remove(force=True)
+        _run_and_commit(client, recipe.env_image_id, ["bash", "/opt/swegym/instance/setup.sh"], payload, tag,
+                        labels, log_file, what, timeout)  # fmt: skip
     image = client.images.get(tag)
     return BuiltImage(tag, str(image.id), int(image.attrs["Size"]), built=True)
 
@@ -236,7 +300,7 @@ def _instance_payload(recipe: InstanceRecipe, mirror: Path, scratch: Path, dest:
     """One tar, unpacked at /: the changed files under testbed/, its .git, and the setup files."""
     changes, git_dir = scratch / "changes.tar", scratch / "git.tar"
     deleted = snapshot.changes(
-        mirror, recipe.env.setup_commit, recipe.base_commit, changes, prefix="testbed/"
+        mirror, recipe.env.testbed_commit, recipe.base_commit, changes, prefix="testbed/"
     )
     snapshot.single_commit_git_dir(mirror, recipe.base_commit, git_dir, prefix="testbed/")
     with tarfile.open(dest, "w") as out:

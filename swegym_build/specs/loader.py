@@ -139,6 +139,7 @@ def _resolve(parsed: SpecFile, key: str, fields: VersionFields, path: Path) -> V
         pip_packages=tuple(merged["pip_packages"] or ()),
         pip_constraints=tuple(merged["pip_constraints"] or ()),
         env=dict(merged["env"] or {}),
+        pytest_as_module=merged["pytest_as_module"] is not False,
     )
 
 

@@ -6,6 +6,7 @@ These are plain dataclasses used by the core; the pydantic models that check the
 
 from __future__ import annotations
 
+import re
 from dataclasses import dataclass, field
 from datetime import date, datetime, timezone
 from pathlib import Path
@@ -15,6 +16,7 @@ from swegym_build.errors import SpecError
 from swegym_build.specs.ranges import Selector, parse_version
 
 LogParser = Literal["pytest", "unittest", "exit_code"]
+_PYTEST_SCRIPT = re.compile(r"^(?:py\.test|pytest)(?=\s|$)")
 
 
 @dataclass(frozen=True)
@@ -32,9 +34,25 @@ class VersionSpec:
     pip_packages: tuple[str, ...] = ()
     pip_constraints: tuple[str, ...] = ()
     env: dict[str, str] = field(default_factory=dict)
+    # `pytest` (the console script) does not put the repository on sys.path, `python -m pytest`
+    # does, as most projects' CI runs it; a spec opts out with `pytest_as_module: false`.
+    pytest_as_module: bool = True
 
-    def to_install_config(self, exclude_newer: str | None = None) -> dict[str, Any]:
+    @property
+    def effective_test_cmd(self) -> str:
+        """The test command as it runs: `pytest ...` becomes `python -m pytest ...` unless opted out."""
+        if self.pytest_as_module and _PYTEST_SCRIPT.match(self.test_cmd):
+            return _PYTEST_SCRIPT.sub("python -m pytest", self.test_cmd, count=1)
+        return self.test_cmd
+
+    def to_install_config(
+        self, exclude_newer: str | None = None, python: str | None = None
+    ) -> dict[str, Any]:
         """The recipe as a JSON-serialisable dict, carried by every task row.
+
+        `python` is the Python the environment gets when it is not the spec's (the versions stage
+        substitutes the nearest one the project allows when no provider has the spec's);
+        `python_requested` always keeps the spec's.
 
         `exclude_newer` is the cut-off for dependency resolution (the date of the
         `environment_setup_commit`): the installer passes it to `uv pip install --exclude-newer`
@@ -44,13 +62,14 @@ class VersionSpec:
         return {
             "repo": self.repo,
             "version_key": self.version_key,
-            "python": self.python,
+            "python": python or self.python,
+            "python_requested": self.python,
             "apt_packages": list(self.apt_packages),
             "pre_install": list(self.pre_install),
             "install": list(self.install),
             "pip_packages": list(self.pip_packages),
             "pip_constraints": list(self.pip_constraints),
-            "test_cmd": self.test_cmd,
+            "test_cmd": self.effective_test_cmd,
             "log_parser": self.log_parser,
             "env": dict(self.env),
             "exclude_newer": normalise_exclude_newer(exclude_newer) if exclude_newer else None,

@@ -25,6 +25,9 @@ class VersionFields(BaseModel):
     test_cmd: str | None = None
     log_parser: LogParser | None = None
     env: dict[str, str] | None = None
+    pytest_as_module: bool | None = Field(
+        default=None, description="run a `pytest ...` test_cmd as `python -m pytest ...` (default true)"
+    )
 
     @field_validator("pre_install", "install", mode="before")
     @classmethod

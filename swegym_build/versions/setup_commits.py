@@ -20,13 +20,13 @@ def select_environment_setup_commits(instances: Iterable[TaskInstance]) -> dict[
         if instance.version is None:
             continue
         key = (instance.repo, instance.version)
-        candidate = (_parse_created_at(instance.created_at), instance.pull_number, instance.base_commit)
+        candidate = (parse_created_at(instance.created_at), instance.pull_number, instance.base_commit)
         if key not in newest or candidate[:2] > newest[key][:2]:
             newest[key] = candidate
     return {key: commit for key, (_, _, commit) in newest.items()}
 
 
-def _parse_created_at(value: str) -> datetime:
+def parse_created_at(value: str) -> datetime:
     # GitHub writes `2021-04-30T15:58:20Z`, SWE-Gym rows also `2024-02-19 20:29:03`; both are UTC.
     parsed = datetime.fromisoformat(value.strip().replace("Z", "+00:00"))
     return parsed if parsed.tzinfo is not None else parsed.replace(tzinfo=timezone.utc)

@@ -16,12 +16,15 @@ from dataclasses import dataclass, field
 from pathlib import Path
 
 from swegym_build.errors import GitError, SpecError
+from swegym_build.images.uv_python import PythonDownloads
 from swegym_build.jsonl import read_jsonl, write_jsonl_atomically
 from swegym_build.records import TaskInstance
 from swegym_build.specs import RepoSpec, draft_spec, load_spec, write_draft
 from swegym_build.state import FAILED, KEPT, REJECTED, StateStore
 from swegym_build.versions.infer import infer_version
 from swegym_build.versions.models import VersionInfo, VersionOverride
+from swegym_build.versions.python_choice import Fallback, PythonChoice, choose_python, project_pythons
+from swegym_build.versions.scm import PRETEND_VERSION_ENV, pretend_version, versioned_by_git
 from swegym_build.versions.setup_commits import select_environment_setup_commits
 from swegym_build.workspace import Workspace
 
@@ -31,6 +34,15 @@ STAGE = "versions"
 NO_VERSION = "no_version"
 NO_SPEC = "no_spec"
 NO_MIRROR = "no_mirror"
+NO_PYTHON = "no_python"
+
+
+@dataclass(frozen=True)
+class PythonOptions:
+    """How the versions stage settles each environment's Python (see `python_choice`)."""
+
+    fallback: Fallback = "nearest"
+    downloads: PythonDownloads = field(default_factory=PythonDownloads.from_env)
 
 
 @dataclass
@@ -41,6 +53,17 @@ class VersionsSummary:
     drafts: list[Path] = field(default_factory=list)
     unversioned: list[str] = field(default_factory=list)
     files: list[Path] = field(default_factory=list)
+    # (repo, version) -> the Python it gets; substitutions and impossible ones are reported
+    pythons: dict[tuple[str, str], PythonChoice] = field(default_factory=dict)
+    scm_versioned: dict[str, bool] = field(default_factory=dict)  # environment commit -> git-versioned
+
+    @property
+    def substitutions(self) -> dict[tuple[str, str], PythonChoice]:
+        return {key: choice for key, choice in self.pythons.items() if choice.substituted}
+
+    @property
+    def no_python(self) -> dict[tuple[str, str], PythonChoice]:
+        return {key: choice for key, choice in self.pythons.items() if choice.python is None}
 
 
 def run_versions(
@@ -48,10 +71,11 @@ def run_versions(
     state: StateStore,
     repos: list[str] | None = None,
     notify: Callable[[str, int, int], None] = lambda *_: None,
+    python: PythonOptions | None = None,
 ) -> VersionsSummary:
     summary = VersionsSummary()
     for repo in repos or workspace.raw_repos():
-        _version_repo(workspace, state, repo, summary, notify)
+        _version_repo(workspace, state, repo, summary, notify, python or PythonOptions())
     return summary
 
 
@@ -61,6 +85,7 @@ def _version_repo(
     repo: str,
     summary: VersionsSummary,
     notify: Callable[[str, int, int], None],
+    python: PythonOptions,
 ) -> None:
     instances = [TaskInstance.from_dict(row) for row in read_jsonl(workspace.raw_file(repo))]
     mirror = workspace.mirror_dir(repo)
@@ -97,14 +122,51 @@ def _version_repo(
         except SpecError as error:
             _reject(state, instance, NO_SPEC, str(error), summary)
             continue
+        choice = _python_for(workspace, mirror, repo, version, commit, entry.python, python, summary)
+        if choice.python is None:
+            _reject(state, instance, NO_PYTHON, choice.reason, summary)
+            continue
         instance.environment_setup_commit = commit
-        instance.install_config = entry.to_install_config(exclude_newer=_commit_date(mirror, commit))
+        instance.install_config = entry.to_install_config(
+            exclude_newer=_commit_date(mirror, commit), python=choice.python
+        )
+        if _versioned_by_git(mirror, commit, summary):
+            instance.install_config["env"].setdefault(PRETEND_VERSION_ENV, pretend_version(version))
         kept.append(instance)
         count = summary.versions.get((repo, version), (commit, 0))[1]
         summary.versions[(repo, version)] = (commit, count + 1)
         summary.outcomes[KEPT] += 1
     write_jsonl_atomically(workspace.versioned_file(repo), (i.to_dict() for i in kept))
     summary.files.append(workspace.versioned_file(repo))
+
+
+def _python_for(
+    workspace: Workspace,
+    mirror: Path,
+    repo: str,
+    version: str,
+    commit: str,
+    requested: str,
+    options: PythonOptions,
+    summary: VersionsSummary,
+) -> PythonChoice:
+    """The Python of (repo, version), settled once for all its instances and logged once."""
+    key = (repo, version)
+    if key not in summary.pythons:
+        project = project_pythons(mirror, commit)
+        choice = choose_python(requested, project, workspace.root, options.downloads, options.fallback)
+        summary.pythons[key] = choice
+        if choice.python is None:
+            log.warning("%s %s: %s: %s", repo, version, NO_PYTHON, choice.reason)
+        elif choice.substituted:
+            log.warning("%s %s: Python %s for %s: %s", repo, version, choice.python, requested, choice.reason)
+    return summary.pythons[key]
+
+
+def _versioned_by_git(mirror: Path, commit: str, summary: VersionsSummary) -> bool:
+    if commit not in summary.scm_versioned:
+        summary.scm_versioned[commit] = versioned_by_git(mirror, commit)
+    return summary.scm_versioned[commit]
 
 
 def _require(spec: RepoSpec | None) -> RepoSpec:

@@ -19,8 +19,9 @@ from swegym_build.images import ensure_base_image, python_versions_available
 from swegym_build.images.base_image import BaseImage
 from swegym_build.images.cache import CACHE_DIR_ENV
 from swegym_build.images.labels import OWNER_LABEL, TIER_LABEL, tier_labels
-from swegym_build.images.python_provider import python_minor, release_for
+from swegym_build.images.python_provider import DEBIAN_RELEASES, provide_python, python_minor
 from swegym_build.images.rootfs import rootfs_tag
+from swegym_build.images.uv_python import PythonDownloads
 
 REPO_ROOT = Path(__file__).resolve().parents[2]
 
@@ -36,20 +37,22 @@ def test_versions_are_normalised_to_major_minor(given: str, expected: str) -> No
     assert python_minor(given) == expected
 
 
-def test_a_version_picks_the_debian_release_that_ships_it() -> None:
-    assert release_for(["3.9"]).suite == "bullseye"
-    assert release_for(["3.11.4"]).suite == "bookworm"
+DEBIAN_ONLY = PythonDownloads(mirror="off")
+
+
+def test_without_uv_builds_a_version_picks_the_debian_release_that_ships_it(tmp_path: Path) -> None:
+    for version, suite in (("3.9", "bullseye"), ("3.11.4", "bookworm")):
+        provided = provide_python(version, tmp_path, DEBIAN_ONLY)
+        assert not isinstance(provided, str)
+        assert (provided.provider, provided.release.suite) == ("debian", suite)
 
 
 @pytest.mark.parametrize("version", ["3.7", "3.8", "3.12", "2.7"])
-def test_an_unavailable_version_is_refused_with_its_name_and_why(version: str) -> None:
-    with pytest.raises(BuildError, match=rf"Python {version} cannot be provided: .+Available: "):
-        release_for([version])
-
-
-def test_versions_from_two_releases_cannot_share_an_image() -> None:
-    with pytest.raises(BuildError, match=r"3\.9, 3\.11 cannot share one base image"):
-        release_for(["3.11", "3.9"])
+def test_an_unavailable_version_is_refused_with_its_name_and_why(version: str, tmp_path: Path) -> None:
+    why = provide_python(version, tmp_path, DEBIAN_ONLY)
+    assert isinstance(why, str)
+    assert why.startswith(f"Python {version}: uv: uv-managed builds are turned off")
+    assert "Debian has 3.9 (bullseye), 3.11 (bookworm), 3.13 (trixie)" in why
 
 
 def test_a_malformed_version_is_refused() -> None:
@@ -113,7 +116,7 @@ def test_rootfs_and_base_images_carry_the_labels(client: docker.DockerClient, ba
     assert base_labels[OWNER_LABEL] == "1"
     assert base_labels[TIER_LABEL] == "base"
     assert base_labels["swegym-build.python"] == "3.11"
-    rootfs = client.images.get(rootfs_tag(release_for(["3.11"])))
+    rootfs = client.images.get(rootfs_tag(DEBIAN_RELEASES[1]))
     assert rootfs.labels[OWNER_LABEL] == "1"
     assert rootfs.labels[TIER_LABEL] == "rootfs"
     owned = {image.id for image in client.images.list(filters={"label": f"{OWNER_LABEL}=1"})}
@@ -128,7 +131,7 @@ def test_the_rootfs_is_slim(client: docker.DockerClient, base311: BaseImage) -> 
 
 @pytest.mark.docker
 def test_an_unavailable_version_fails_before_any_work(client: docker.DockerClient, workdir: Path) -> None:
-    with pytest.raises(BuildError, match=r"Python 3\.8 cannot be provided"):
+    with pytest.raises(BuildError, match=r"Python 3\.8: uv: .+; Debian: no Debian release ever shipped it"):
         ensure_base_image(client, ["3.8"], workdir)
 
 

@@ -11,6 +11,7 @@ import pytest
 
 from swegym_build.images.stage import load_versioned, run_build
 from swegym_build.state import StateStore
+from swegym_build.testing.nofuture import dump, future_in_image
 from swegym_build.workspace import Workspace
 
 pytestmark = pytest.mark.docker
@@ -57,6 +58,19 @@ def test_instance_image_holds_the_base_tree_and_no_future(
         ).stdout  # fmt: skip
         new_blobs = {line.split()[3] for line in fixed_blobs.splitlines() if line.startswith(":")}
         assert not new_blobs & set(objects), instance.instance_id
+
+
+def test_no_layer_config_or_script_of_an_instance_image_comes_from_after_its_base(
+    built_sample: Workspace, docker_client: docker.DockerClient
+) -> None:
+    """`docker save` of each image: every layer's tree files, the labels and the setup scripts."""
+    mirror = built_sample.mirror_dir(REPO)
+    images = _images(built_sample)
+    for instance in load_versioned(built_sample, None, None):
+        found = future_in_image(
+            docker_client, images[instance.instance_id]["image"], mirror, instance.base_commit
+        )
+        assert found.empty, f"{instance.instance_id}: {dump(found)}"
 
 
 def test_the_project_is_installed_and_its_tests_run_without_network(

@@ -55,7 +55,8 @@ class GitHistory:
             self.git("read-tree", "--empty")
         for path, content in files.items():
             if content is None:
-                self.git("update-index", "--force-remove", path)
+                # mode 0 removes the entry; --force-remove would want a work tree
+                self.git("update-index", "--index-info", stdin=f"0 {'0' * 40}\t{path}\n")
                 continue
             blob = self.git("hash-object", "-w", "--stdin", stdin=content)
             self.git("update-index", "--add", "--cacheinfo", f"100644,{blob},{path}")

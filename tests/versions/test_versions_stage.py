@@ -43,9 +43,9 @@ def test_sample_versions_setup_commits_and_install_config(mined: Workspace, fake
         rows[25]["base_commit"]
     }
     config = rows[2]["install_config"]
-    assert (
-        config["python"] == "3.11" and config["test_cmd"] == "pytest -rA" and config["log_parser"] == "pytest"
-    )
+    assert (config["python"], config["python_requested"]) == ("3.11", "3.11")
+    # the spec says `pytest -rA`: it runs as `python -m pytest`, with the repository on sys.path
+    assert (config["test_cmd"], config["log_parser"]) == ("python -m pytest -rA", "pytest")
     stamp = subprocess.run(
         ["git", "show", "-s", "--format=%ct", rows[10]["base_commit"]],
         cwd=mined.mirror_dir(REPO), capture_output=True, text=True, check=True,
