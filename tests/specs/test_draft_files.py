@@ -352,6 +352,24 @@ def test_only_jobs_that_run_tests_are_read(history: GitHistory) -> None:
                       - run: pip install -r requirements/test.txt -r docs/requirements.txt ./pkg
                       - run: pip install ${{ fromJSON(needs.setup.outputs.deps) }} dirty-equals
                       - run: make test
+                  gpu:
+                    runs-on: [self-hosted, linux]
+                    container:
+                      image: nvcr.io/nvidia/pytorch:24.10-py3
+                    steps:
+                      - run: apt-get install -y libopenslide0 && pip install gpu-only && pytest
+                  variants:
+                    runs-on: ubuntu-latest
+                    strategy:
+                      matrix:
+                        python: ["3.11"]
+                        debug_build: [true, false]
+                    steps:
+                      - if: ${{ matrix.debug_build }}
+                        run: sudo apt-get install -y gdb lcov && pip install debug-only
+                      - if: matrix.python == '3.11'
+                        run: pip install freezegun
+                      - run: pytest
                   coverage-upload:
                     runs-on: ubuntu-latest
                     steps:
@@ -373,9 +391,11 @@ def test_only_jobs_that_run_tests_are_read(history: GitHistory) -> None:
     )
     spec = draft_spec(history.path, commit, "acme/widget")
     recipe = spec.for_version("1.0")
-    # not the coverage upload job, not the docs workflow, not the docs requirements; the
-    # unresolvable expression is dropped whole (no fragment of it becomes a package)
-    assert recipe.pip_packages == ("dirty-equals", "pytest")
+    # not the coverage upload job, not the docs workflow, not the docs requirements, not the
+    # self-hosted GPU container job, not a step for one matrix variant; the unresolvable
+    # expression is dropped whole (no fragment of it becomes a package)
+    assert recipe.pip_packages == ("dirty-equals", "freezegun", "pytest")
+    assert recipe.apt_packages == ()
     assert recipe.install == ("python -m pip install -r requirements/test.txt", "python -m pip install -e .")
     warnings = "\n".join(spec.warnings)
     assert "docs/requirements.txt" in warnings and "fromJSON(needs.setup.outputs.deps)" in warnings

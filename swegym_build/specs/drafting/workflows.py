@@ -91,7 +91,7 @@ def read_workflow_installs(snap: Snapshot, found: Findings, jobs: list[Job], pyt
         for step in job.body.get("steps") or []:
             if not isinstance(step, dict) or not isinstance(step.get("run"), str):
                 continue
-            if _OTHER_OS.search(str(step.get("if", ""))):
+            if _OTHER_OS.search(str(step.get("if", ""))) or _variant_only(str(step.get("if", ""))):
                 continue
             step_context = _Context(python, {**context.env, **_string_map(step.get("env"))}, context.matrix)
             for line in _lines(step["run"]):
@@ -200,7 +200,17 @@ def _is_test_job(job: Job) -> bool:
     if not any(_RUNS_TESTS.search(str(step.get("run", ""))) for step in steps):
         return False
     runs_on = job.body.get("runs-on")
+    if "container" in job.body or "self-hosted" in str(runs_on):
+        # another machine or image than GitHub's hosted Linux: its installs fit that one
+        return False
     return not (isinstance(runs_on, str) and _OTHER_OS.search(runs_on) and "matrix" not in runs_on)
+
+
+def _variant_only(condition: str) -> bool:
+    """A step condition on a matrix axis other than Python or OS: it runs for one variant only
+    (a debug build, a dev Python), not for the env drafted."""
+    axes = set(re.findall(r"matrix\.([\w-]+)", condition))
+    return bool(axes - {*_PYTHON_AXES, "os", "platform", "runs-on"})
 
 
 def _matrix(job: Job) -> dict[str, Any]:
