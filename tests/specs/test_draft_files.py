@@ -369,7 +369,16 @@ def test_only_jobs_that_run_tests_are_read(history: GitHistory) -> None:
                         run: sudo apt-get install -y gdb lcov && pip install debug-only
                       - if: matrix.python == '3.11'
                         run: pip install freezegun
+                      - if: ${{ endsWith(matrix.python, '-dev') }}
+                        run: sudo apt-get install -y libssl-dev
                       - run: pytest
+                  downstream:
+                    runs-on: ubuntu-latest
+                    steps:
+                      - uses: actions/checkout@v4
+                        with:
+                          repository: someone/library-using-widget
+                      - run: pip install -e .[test,ci] && pytest
                   coverage-upload:
                     runs-on: ubuntu-latest
                     steps:
@@ -392,7 +401,8 @@ def test_only_jobs_that_run_tests_are_read(history: GitHistory) -> None:
     spec = draft_spec(history.path, commit, "acme/widget")
     recipe = spec.for_version("1.0")
     # not the coverage upload job, not the docs workflow, not the docs requirements, not the
-    # self-hosted GPU container job, not a step for one matrix variant; the unresolvable
+    # self-hosted GPU container job, not a step for one matrix variant or a dev Python, not the
+    # job testing a downstream project checked out in its place; the unresolvable
     # expression is dropped whole (no fragment of it becomes a package)
     assert recipe.pip_packages == ("dirty-equals", "freezegun", "pytest")
     assert recipe.apt_packages == ()

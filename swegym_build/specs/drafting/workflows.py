@@ -30,6 +30,7 @@ _RUNS_TESTS = re.compile(
     re.I,
 )
 
+_OTHER_PYTHON = re.compile(r"-dev\b|nightly|alpha|beta|\brc\b|pypy|graalpy|\dt\b", re.I)
 _EXPRESSION = re.compile(r"\$\{\{\s*(.*?)\s*\}\}")
 _SHELL_VARIABLE = re.compile(r"\$\{(\w+)\}|\$(\w+)")
 # a line that may install something: only those are resolved and read
@@ -199,6 +200,9 @@ def _is_test_job(job: Job) -> bool:
     steps = [step for step in job.body.get("steps") or [] if isinstance(step, dict)]
     if not any(_RUNS_TESTS.search(str(step.get("run", ""))) for step in steps):
         return False
+    if any(_checks_out_another_repository(step) for step in steps):
+        # it tests another project (a downstream library) against this one: its installs are theirs
+        return False
     runs_on = job.body.get("runs-on")
     if "container" in job.body or "self-hosted" in str(runs_on):
         # another machine or image than GitHub's hosted Linux: its installs fit that one
@@ -206,10 +210,17 @@ def _is_test_job(job: Job) -> bool:
     return not (isinstance(runs_on, str) and _OTHER_OS.search(runs_on) and "matrix" not in runs_on)
 
 
+def _checks_out_another_repository(step: dict[str, Any]) -> bool:
+    uses, options = str(step.get("uses", "")), step.get("with")
+    return uses.startswith("actions/checkout") and isinstance(options, dict) and "repository" in options
+
+
 def _variant_only(condition: str) -> bool:
-    """A step condition on a matrix axis other than Python or OS: it runs for one variant only
-    (a debug build, a dev Python), not for the env drafted."""
+    """A step condition on a matrix axis other than Python or OS, or on a pre-release or PyPy
+    Python: it runs for one variant only (a debug build, a dev Python), not the env drafted."""
     axes = set(re.findall(r"matrix\.([\w-]+)", condition))
+    if axes & set(_PYTHON_AXES) and _OTHER_PYTHON.search(condition):
+        return True
     return bool(axes - {*_PYTHON_AXES, "os", "platform", "runs-on"})
 
 
