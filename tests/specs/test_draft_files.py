@@ -351,7 +351,11 @@ def test_only_jobs_that_run_tests_are_read(history: GitHistory) -> None:
                     steps:
                       - run: pip install -r requirements/test.txt -r docs/requirements.txt ./pkg
                       - run: pip install ${{ fromJSON(needs.setup.outputs.deps) }} dirty-equals
+                      - run: pip install ${{ matrix.case }} pdm
                       - run: make test
+                    strategy:
+                      matrix:
+                        case: ${{ fromJSON(needs.find.outputs.cases) }}
                   gpu:
                     runs-on: [self-hosted, linux]
                     container:

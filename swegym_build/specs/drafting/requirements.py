@@ -70,6 +70,7 @@ _TOOLS = frozenset(
         "coveralls",
         "uv",
         "poetry",
+        "pdm",
         "pipenv",
         "hatch",
         "tox-gh-actions",

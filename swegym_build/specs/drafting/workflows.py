@@ -172,6 +172,12 @@ def _resolve(command: str, context: _Context, found: Findings, path: str) -> str
 
 
 def _expression_value(expression: str, context: _Context) -> str | None:
+    value = _lookup(expression, context)
+    # a value that is itself an expression (`${{ fromJSON(...) }}`) is only known at run time
+    return None if value is None or "${{" in value else value
+
+
+def _lookup(expression: str, context: _Context) -> str | None:
     match = re.fullmatch(r"(matrix|env)\.([\w-]+)", expression.strip())
     if not match:
         return None
