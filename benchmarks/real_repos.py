@@ -17,7 +17,8 @@ runs in each: once with the shipped specs, once with none, so the stage drafts. 
 also drafts per version (each version's recipe read at its own environment commit, the way the
 stage will once it passes the environment commits) and drafts everything a second time to check
 the drafts are identical. `--build` then builds the env and instance images of both runs (the
-drafted one with the per-version drafts as its specs); `--validate` also validates them. Building
+drafted one with the per-version drafts as its specs) and checks each built env's test
+collection (`swegym_build.verify`: is the recipe verified); `--validate` also validates them. Building
 takes many minutes per env on two cores. Prints one table per run; exit status 0 whatever the
 numbers: this measures, it does not gate.
 """
@@ -25,6 +26,7 @@ numbers: this measures, it does not gate.
 from __future__ import annotations
 
 import argparse
+import json
 import os
 import re
 import shutil
@@ -35,6 +37,7 @@ import time
 from collections import Counter
 from dataclasses import dataclass, field
 from pathlib import Path
+from typing import Any
 
 from swegym_build.errors import GitError, SpecError
 from swegym_build.jsonl import read_jsonl, write_jsonl_atomically
@@ -42,8 +45,9 @@ from swegym_build.records import TaskInstance, instance_id_for, repo_slug
 from swegym_build.specs import RepoSpec, draft_spec, load_spec, load_spec_file, write_draft
 from swegym_build.specs.loader import SPECS_DIR_ENV, default_specs_dir
 from swegym_build.specs.ranges import parse_version
-from swegym_build.state import StateStore
+from swegym_build.state import KEPT, StateStore
 from swegym_build.testpaths import is_test_path
+from swegym_build.verify import check_collection
 from swegym_build.versions import VersionOverride, infer_version
 from swegym_build.versions.stage import VersionsSummary, run_versions
 from swegym_build.workspace import Workspace
@@ -294,7 +298,10 @@ def per_version_draft(mirror: Path, repo: str, summary: VersionsSummary) -> Repo
 def build_and_validate(
     workspace: Workspace, specs_dir: Path, repos: list[str], validate: bool
 ) -> dict[str, str]:
-    """Run build (and validate) through the pipeline's stage functions; a line per stage."""
+    """Build (and validate) through the pipeline's stage functions, and check each built env's
+    collection (the verification of its recipe); a line per stage."""
+    import docker
+
     from swegym_build.pipeline import run_build_stage, run_validate_stage
     from swegym_build.validate.stage import ValidateOptions
 
@@ -302,16 +309,44 @@ def build_and_validate(
     lines: dict[str, str] = {}
     started = time.monotonic()
     built = run_build_stage(workspace, repos)
+    reasons = Counter(reason for _, reason, _ in built.failures)
     lines["build"] = (
         f"{sum(built.outcomes.values())} instances: {dict(built.outcomes)}; env images "
-        f"{len(built.env_images)} ({sum(built.env_images.values()) / 1e9:.2f} GB); "
+        f"{len(built.env_images)} ({sum(built.env_images.values()) / 1e9:.2f} GB); failures {dict(reasons)}; "
         f"{time.monotonic() - started:.0f} s"
     )
+    started = time.monotonic()
+    lines["verify"] = verify_envs(docker.from_env(timeout=600), workspace, repos)
+    lines["verify"] += f"; {time.monotonic() - started:.0f} s"
     if validate:
         started = time.monotonic()
         judged = run_validate_stage(workspace, ValidateOptions(), repos)
         lines["validate"] = f"{dict(judged.outcomes)}; {time.monotonic() - started:.0f} s"
     return lines
+
+
+def verify_envs(client: Any, workspace: Workspace, repos: list[str]) -> str:
+    """Envs whose recipe collects tests, of the (repo, version) envs the versioned rows ask for."""
+    state = StateStore(workspace.state_db)
+    try:
+        built = {r.instance_id: json.loads(r.detail) for r in state.records("build") if r.status == KEPT}
+    finally:
+        state.close()
+    envs: dict[tuple[str, str], tuple[str | None, dict[str, Any]]] = {}
+    for repo in repos:
+        for row in read_jsonl(workspace.versioned_file(repo)):
+            key = (repo, row["version"])
+            image = built.get(row["instance_id"], {}).get("env_image")
+            if image or key not in envs:
+                envs[key] = (image, row["install_config"])
+    outcomes: Counter[str] = Counter()
+    for (repo, version), (image, recipe) in sorted(envs.items()):
+        if image is None:
+            outcomes["env_not_built"] += 1
+            continue
+        log_file = workspace.log_dir("verify", f"{repo_slug(repo)}-{version}") / "collect.log"
+        outcomes[check_collection(client, image, recipe, log_file=log_file).reason] += 1
+    return f"{outcomes.get('collected', 0)}/{len(envs)} envs verified: {dict(outcomes)}"
 
 
 def describe(spec: RepoSpec | None) -> list[str]:

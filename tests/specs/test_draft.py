@@ -89,6 +89,7 @@ SETUP_CFG_PROJECT = {
             steps:
               - run: sudo apt-get install -y libxml2-dev
               - run: pip install -r requirements-test.txt
+              - run: pytest
         """,
 }
 

@@ -139,6 +139,7 @@ def test_requirement_files_are_never_passed_as_package_names(history: GitHistory
                         python-version: ["3.11"]
                     steps:
                       - run: pip install requirements-dev.txt && pip install -r requirements/ci.txt
+                      - run: python -m pytest tests
                 """,
             ),
         },
@@ -210,7 +211,9 @@ def test_ci_variables_are_resolved_from_env_and_matrix_or_dropped(history: GitHi
 
 
 def test_enchant_is_mapped_on_every_base_release(history: GitHistory) -> None:
-    ci = ci_matrix("3.9").replace("- run: pytest", "- run: sudo apt-get install -y enchant libenchant-dev")
+    ci = ci_matrix("3.9").replace(
+        "- run: pytest", "- run: sudo apt-get install -y enchant libenchant-dev\n      - run: pytest"
+    )
     commit = history.commit(
         {"setup.py": "setup(python_requires='>=3.6,<3.10')\n", ".github/workflows/ci.yml": ci}, date=DATE_2023
     )
@@ -330,3 +333,99 @@ def test_python_is_the_newest_settled_tested_one_the_bases_provide(
     spec = draft_spec(history.path, commit, "acme/widget")
     assert spec.for_version("1.0").python == expected
     assert "CI matrix" in spec.provenance["python"]
+
+
+def test_only_jobs_that_run_tests_are_read(history: GitHistory) -> None:
+    commit = history.commit(
+        {
+            "pyproject.toml": PYPROJECT,
+            "docs/requirements.txt": "sphinx\n",
+            "requirements/test.txt": "hypothesis\n",
+            "pkg/__init__.py": "",
+            **files(
+                ci="""\
+                on: [push]
+                jobs:
+                  test:
+                    runs-on: ubuntu-latest
+                    steps:
+                      - run: pip install -r requirements/test.txt -r docs/requirements.txt ./pkg
+                      - run: pip install ${{ fromJSON(needs.setup.outputs.deps) }} dirty-equals
+                      - run: pip install ${{ matrix.case }} pdm
+                      - run: make test
+                    strategy:
+                      matrix:
+                        case: ${{ fromJSON(needs.find.outputs.cases) }}
+                  gpu:
+                    runs-on: [self-hosted, linux]
+                    container:
+                      image: nvcr.io/nvidia/pytorch:24.10-py3
+                    steps:
+                      - run: apt-get install -y libopenslide0 && pip install gpu-only && pytest
+                  variants:
+                    runs-on: ubuntu-latest
+                    strategy:
+                      matrix:
+                        python: ["3.11"]
+                        debug_build: [true, false]
+                    steps:
+                      - if: ${{ matrix.debug_build }}
+                        run: sudo apt-get install -y gdb lcov && pip install debug-only
+                      - if: matrix.python == '3.11'
+                        run: pip install freezegun
+                      - if: ${{ endsWith(matrix.python, '-dev') }}
+                        run: sudo apt-get install -y libssl-dev
+                      - run: pytest
+                  downstream:
+                    runs-on: ubuntu-latest
+                    steps:
+                      - uses: actions/checkout@v4
+                        with:
+                          repository: someone/library-using-widget
+                      - run: pip install -e .[test,ci] && pytest
+                  coverage-upload:
+                    runs-on: ubuntu-latest
+                    steps:
+                      - run: pip install smokeshow && smokeshow upload htmlcov
+                """,
+                **{
+                    ".github__workflows__docs.yml": """\
+                    on: [push]
+                    jobs:
+                      build:
+                        runs-on: ubuntu-latest
+                        steps:
+                          - run: pip install sphinx-theme && pytest --doctest-glob='*.rst' docs
+                    """
+                },
+            ),
+        },
+        date=DATE_2023,
+    )
+    spec = draft_spec(history.path, commit, "acme/widget")
+    recipe = spec.for_version("1.0")
+    # not the coverage upload job, not the docs workflow, not the docs requirements, not the
+    # self-hosted GPU container job, not a step for one matrix variant or a dev Python, not the
+    # job testing a downstream project checked out in its place; the unresolvable
+    # expression is dropped whole (no fragment of it becomes a package)
+    assert recipe.pip_packages == ("dirty-equals", "freezegun", "pytest")
+    assert recipe.apt_packages == ()
+    assert recipe.install == ("python -m pip install -r requirements/test.txt", "python -m pip install -e .")
+    warnings = "\n".join(spec.warnings)
+    assert "docs/requirements.txt" in warnings and "fromJSON(needs.setup.outputs.deps)" in warnings
+    assert "'./pkg' dropped (no installable project at that path" in warnings
+
+
+def test_test_dependency_groups_are_installed(history: GitHistory) -> None:
+    pyproject = PYPROJECT + textwrap.dedent(
+        """\
+        [dependency-groups]
+        linting = ["ruff"]
+        testing-extra = ["cloudpickle"]
+        testing = ["pytest-mock>=3", {include-group = "testing-extra"}]
+        docs = ["mkdocs"]
+        """
+    )
+    commit = history.commit({"pyproject.toml": pyproject}, date=DATE_2023)
+    recipe = draft_spec(history.path, commit, "acme/widget").for_version("1.0")
+    assert recipe.pip_packages == ("pytest-mock>=3", "cloudpickle", "pytest")

@@ -7,6 +7,7 @@ import re
 import sys
 from typing import Any
 
+from swegym_build.specs.drafting.requirements import take_requirement
 from swegym_build.specs.drafting.snapshot import Findings, Snapshot
 
 if sys.version_info >= (3, 11):
@@ -49,7 +50,15 @@ def _read_pyproject(snap: Snapshot, found: Findings) -> tuple[str, list[str]] | 
     _take_extras(
         found, project.get("optional-dependencies", {}), "pyproject.toml [project.optional-dependencies]"
     )
-    if "pytest" in data.get("tool", {}):
+    tool = data.get("tool", {})
+    pdm = tool.get("pdm", {}) if isinstance(tool.get("pdm"), dict) else {}
+    for groups, source in (
+        (data.get("dependency-groups"), "pyproject.toml [dependency-groups]"),
+        (pdm.get("dev-dependencies"), "pyproject.toml [tool.pdm.dev-dependencies]"),
+    ):
+        if isinstance(groups, dict):
+            _take_groups(snap, found, groups, source)
+    if "pytest" in tool:
         found.runner = found.runner or "pytest"
         found.note("test_cmd", "pyproject.toml [tool.pytest]")
     return "pyproject.toml", _classifier_versions(project.get("classifiers", []))
@@ -88,6 +97,28 @@ def _read_setup_py(snap: Snapshot, found: Findings) -> tuple[str, list[str]] | N
         names = re.findall(r"['\"]([\w.-]+)['\"]\s*:", extras_block.group(1))
         _take_extras(found, dict.fromkeys(names, ""), "setup.py extras_require")
     return "setup.py", _classifier_versions(re.findall(r"Programming Language :: Python :: [\d.]+", text))
+
+
+def _take_groups(snap: Snapshot, found: Findings, groups: dict[str, Any], source: str) -> None:
+    """The test groups (else the dev groups) of PEP 735 `[dependency-groups]` or PDM's dev
+    dependencies, as packages: they are requirement strings, or `{include-group = ...}`."""
+    names = [n for n in TEST_EXTRAS if n in groups] or [n for n in DEV_EXTRAS if n in groups]
+    for name in names:
+        for requirement in _group_requirements(groups, name, set()):
+            take_requirement(found, requirement, f"{source} {name}", snap)
+
+
+def _group_requirements(groups: dict[str, Any], name: str, seen: set[str]) -> list[str]:
+    if name in seen or not isinstance(groups.get(name), list):
+        return []
+    seen.add(name)
+    out: list[str] = []
+    for item in groups[name]:
+        if isinstance(item, str):
+            out.append(item)
+        elif isinstance(item, dict) and isinstance(item.get("include-group"), str):
+            out.extend(_group_requirements(groups, item["include-group"], seen))
+    return out
 
 
 def read_requirement_files(snap: Snapshot, found: Findings) -> None:

@@ -53,8 +53,8 @@ def choose_python(
         usable = [v for v in versions if allowed(v, requires) and v in _RELEASED and _RELEASED[v] <= moment]
         settled = [v for v in usable if (moment - _RELEASED[v]).days >= _FRESH_DAYS] or usable
         # a tested version the base images provide beats the nearest neighbour of a newer one
-        providable = [v for v in settled if v in python_versions_available()]
-        best = (providable or settled)[-1] if settled else None
+        provided = [v for v in settled if v in python_versions_available()]
+        best = (provided or settled)[-1] if settled else None
         if best:
             python = best
             sources = ", ".join(sorted({path for path, _ in listed}))

@@ -47,6 +47,12 @@ _VALUED_OPTIONS = frozenset(
         "--report",
     }
 )
+# what an expression that cannot be resolved becomes, so readers drop it silently (the warning
+# is given once, with the expression, where it is met)
+UNRESOLVED = "$__unresolved__"
+# requirement files for building docs, linting or benchmarks are not what the tests need
+_NOT_FOR_TESTS = re.compile(r"doc|lint|bench|release", re.I)
+_PACKAGING = ("setup.py", "pyproject.toml", "setup.cfg")
 _REQUIREMENT_OPTIONS = ("-r", "--requirement")
 _CONSTRAINT_OPTIONS = ("-c", "--constraint")
 _EDITABLE_OPTIONS = ("-e", "--editable")
@@ -64,6 +70,7 @@ _TOOLS = frozenset(
         "coveralls",
         "uv",
         "poetry",
+        "pdm",
         "pipenv",
         "hatch",
         "tox-gh-actions",
@@ -118,8 +125,12 @@ def _take_option(found: Findings, option: str, value: str, source: str, snap: Sn
         return
     path = _local_path(value, base)
     kind = "requirement file" if option in _REQUIREMENT_OPTIONS else "constraint file"
+    if UNRESOLVED in value:
+        return
     if path is None or path not in snap.files:
         found.warn(f"{source}: {kind} {value!r} dropped (not a file in the repository at this commit)")
+    elif _NOT_FOR_TESTS.search(path):
+        found.warn(f"{source}: {kind} {path!r} left out (for docs, linting or benchmarks, not the tests)")
     elif option in _REQUIREMENT_OPTIONS:
         found.add_requirement_file(path, source)
     else:
@@ -129,7 +140,7 @@ def _take_option(found: Findings, option: str, value: str, source: str, snap: Sn
 def take_requirement(found: Findings, word: str, source: str, snap: Snapshot, base: str = "") -> None:
     """One requirement-like argument: a package, the project or a local path, or a file name."""
     text = word.strip()
-    if not text:
+    if not text or UNRESOLVED in text:  # already warned about, with the expression
         return
     if "$" in text or "{" in text or "}" in text:
         found.warn(f"{source}: {text!r} dropped (an unresolved variable or substitution)")
@@ -174,13 +185,13 @@ def _take_local(found: Findings, text: str, bare: str, source: str, snap: Snapsh
     if path == ".":
         found.add_extras(extras, source)
         found.note("install", f"{source} installs the project")
-    elif path is not None and snap.is_dir(path):
+    elif path is not None and any(f"{path}/{name}" in snap.files for name in _PACKAGING):
         local = f"./{path}" + (f"[{','.join(extras)}]" if extras else "")
         if local not in found.local_paths:
             found.local_paths.append(local)
             found.note("install", f"{source} installs the local directory {path}")
     else:
-        found.warn(f"{source}: {text!r} dropped (no such directory in the repository at this commit)")
+        found.warn(f"{source}: {text!r} dropped (no installable project at that path at this commit)")
 
 
 def _looks_like_path(text: str) -> bool:

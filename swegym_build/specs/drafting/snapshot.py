@@ -28,10 +28,6 @@ class Snapshot:
             return None
         return self._git("show", f"{self.commit}:{path}")
 
-    def is_dir(self, path: str) -> bool:
-        prefix = path.strip("/") + "/"
-        return any(f.startswith(prefix) for f in self.files)
-
     def _git(self, *args: str) -> str:
         result = subprocess.run(
             ["git", "-C", str(self.repo_path), *args],

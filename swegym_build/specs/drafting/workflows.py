@@ -14,7 +14,7 @@ from typing import Any
 
 import yaml
 
-from swegym_build.specs.drafting.requirements import take_install_args
+from swegym_build.specs.drafting.requirements import UNRESOLVED, take_install_args
 from swegym_build.specs.drafting.runner import take_runner
 from swegym_build.specs.drafting.snapshot import Findings, Snapshot
 from swegym_build.specs.yamlio import load_yaml
@@ -23,6 +23,14 @@ _WORKFLOW = re.compile(r"^\.github/workflows/[^/]+\.ya?ml$")
 _PYTHON_AXES = ("python-version", "python", "python_version", "py", "pyver", "python-versions")
 _NOT_TESTS = re.compile(r"doc|lint|release|bench|publish|deploy|pre-?commit|typing|mypy|wheel", re.I)
 _OTHER_OS = re.compile(r"windows|macos", re.I)
+# a job is a test job when a step runs the tests (coverage uploads, releases and bots do not)
+_RUNS_TESTS = re.compile(
+    r"\bpy\.?test\b|\bunittest\b|\btox\b|\bnox\b|runtests|run[_-]tests|\bmake\s+\S*test|coverage\s+run"
+    r"|\btest[\w.-]*\.sh\b",
+    re.I,
+)
+
+_OTHER_PYTHON = re.compile(r"-dev\b|nightly|alpha|beta|\brc\b|pypy|graalpy|\dt\b", re.I)
 _EXPRESSION = re.compile(r"\$\{\{\s*(.*?)\s*\}\}")
 _SHELL_VARIABLE = re.compile(r"\$\{(\w+)\}|\$(\w+)")
 # a line that may install something: only those are resolved and read
@@ -84,7 +92,7 @@ def read_workflow_installs(snap: Snapshot, found: Findings, jobs: list[Job], pyt
         for step in job.body.get("steps") or []:
             if not isinstance(step, dict) or not isinstance(step.get("run"), str):
                 continue
-            if _OTHER_OS.search(str(step.get("if", ""))):
+            if _OTHER_OS.search(str(step.get("if", ""))) or _variant_only(str(step.get("if", ""))):
                 continue
             step_context = _Context(python, {**context.env, **_string_map(step.get("env"))}, context.matrix)
             for line in _lines(step["run"]):
@@ -129,7 +137,7 @@ def _take_apt(found: Findings, args: list[str], path: str) -> None:
     for word in words:
         if word in ("-o", "-t", "--target-release"):
             next(words, None)
-        elif word.startswith("-"):
+        elif word.startswith("-") or UNRESOLVED in word:
             continue
         elif "$" in word:
             found.warn(f"{path} apt-get install: {word!r} dropped (an unresolved variable)")
@@ -145,7 +153,7 @@ def _resolve(command: str, context: _Context, found: Findings, path: str) -> str
         value = _expression_value(match.group(1), context)
         if value is None:
             found.warn(f"{path}: `{match.group(0)}` in `{command.strip()}` could not be resolved; dropped")
-            return "${{" + re.sub(r"\s+", "", match.group(1)) + "}}"
+            return UNRESOLVED
         return value
 
     def variable(match: re.Match[str]) -> str:
@@ -164,6 +172,12 @@ def _resolve(command: str, context: _Context, found: Findings, path: str) -> str
 
 
 def _expression_value(expression: str, context: _Context) -> str | None:
+    value = _lookup(expression, context)
+    # a value that is itself an expression (`${{ fromJSON(...) }}`) is only known at run time
+    return None if value is None or "${{" in value else value
+
+
+def _lookup(expression: str, context: _Context) -> str | None:
     match = re.fullmatch(r"(matrix|env)\.([\w-]+)", expression.strip())
     if not match:
         return None
@@ -186,10 +200,34 @@ def _lines(script: str) -> list[str]:
 
 
 def _is_test_job(job: Job) -> bool:
-    if _NOT_TESTS.search(job.name) or _NOT_TESTS.search(str(job.body.get("name", ""))):
+    names = (job.path.rsplit("/", 1)[-1], job.name, str(job.body.get("name", "")))
+    if any(_NOT_TESTS.search(name) for name in names):
+        return False
+    steps = [step for step in job.body.get("steps") or [] if isinstance(step, dict)]
+    if not any(_RUNS_TESTS.search(str(step.get("run", ""))) for step in steps):
+        return False
+    if any(_checks_out_another_repository(step) for step in steps):
+        # it tests another project (a downstream library) against this one: its installs are theirs
         return False
     runs_on = job.body.get("runs-on")
+    if "container" in job.body or "self-hosted" in str(runs_on):
+        # another machine or image than GitHub's hosted Linux: its installs fit that one
+        return False
     return not (isinstance(runs_on, str) and _OTHER_OS.search(runs_on) and "matrix" not in runs_on)
+
+
+def _checks_out_another_repository(step: dict[str, Any]) -> bool:
+    uses, options = str(step.get("uses", "")), step.get("with")
+    return uses.startswith("actions/checkout") and isinstance(options, dict) and "repository" in options
+
+
+def _variant_only(condition: str) -> bool:
+    """A step condition on a matrix axis other than Python or OS, or on a pre-release or PyPy
+    Python: it runs for one variant only (a debug build, a dev Python), not the env drafted."""
+    axes = set(re.findall(r"matrix\.([\w-]+)", condition))
+    if axes & set(_PYTHON_AXES) and _OTHER_PYTHON.search(condition):
+        return True
+    return bool(axes - {*_PYTHON_AXES, "os", "platform", "runs-on"})
 
 
 def _matrix(job: Job) -> dict[str, Any]:
