@@ -105,8 +105,8 @@ def swebench_lists(instance: TaskInstance, after_logs: Sequence[str] = ()) -> tu
             return test_id
         with_reason = sorted(key for key in xfailed if key.startswith(test_id + " - "))
         if len(with_reason) > 1:
-            logger.warning("%s: %r has several XFAIL lines %s; SWE-bench reads the first",
-                           instance.instance_id, test, with_reason)  # fmt: skip
+            logger.warning("%s: %r matches several XFAIL lines %s; listing it as %r",
+                           instance.instance_id, test, with_reason, with_reason[0])  # fmt: skip
         return with_reason[0] if with_reason else test_id
 
     seen: dict[str, str] = {}
