@@ -117,8 +117,9 @@ def read_issues_list(repo: Repository, since: datetime | None = None) -> ListedP
     (GitHub's filter, which a close, a merge, an edit or a comment passes)."""
     found: list[IssueItem] = []
     merged_at_missing = False
-    # Oldest first by creation: an item created or updated while the pages are read can only
-    # join after the page being read or move nothing, so no item slips between two pages.
+    # Oldest first by creation, which an update never changes: an item created while the pages
+    # are read joins at the end, one updated (with `since`) joins at its place, which repeats an
+    # item on the next page but never lets one slip between two pages.
     listed = (
         repo.get_issues(state="all", sort="created", direction="asc", since=since.astimezone(timezone.utc))
         if since is not None

@@ -41,7 +41,8 @@ class Fault:
 
     kinds: `status` (answer `status`, e.g. 502), `secondary` (403 + Retry-After), `drop` (close the
     connection without answering), `slow` (sleep `delay` seconds, then answer normally), `exhaust`
-    (the primary budget runs out now and resets `reset_in` seconds later).
+    (the primary budget runs out now and resets `reset_in` seconds later). A fault matches a
+    request whose path contains `path_contains` and whose query contains every `query_contains`.
     """
 
     kind: str
