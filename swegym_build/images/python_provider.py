@@ -105,6 +105,12 @@ def provide_python(version: str, cache: Path, downloads: PythonDownloads) -> Pro
     return f"Python {wanted}: uv: {managed}; Debian: {why} (Debian has {debian})"
 
 
+def base_release_for(version: str) -> DebianRelease:
+    """The Debian release under a base image for `version`: the one whose python3 it is, else the
+    release uv-managed builds run on."""
+    return _BY_VERSION.get(python_minor(version), MANAGED_PYTHON_RELEASE)
+
+
 def python_versions_available() -> dict[str, str]:
     """Map each Python version the Debian provider can give to how it is provided."""
     return {

@@ -18,7 +18,7 @@ import shutil
 import subprocess
 
 from swegym_build.errors import BuildError
-from swegym_build.images.python_provider import release_for
+from swegym_build.images.python_provider import base_release_for
 from swegym_build.specs.drafting.snapshot import Findings
 
 log = logging.getLogger(__name__)
@@ -53,9 +53,9 @@ _UBUNTU_ONLY = re.compile(r"^(?:ubuntu-|language-pack-)")
 
 
 def debian_suite(python: str) -> str | None:
-    """The Debian release of the base image for `python`, or None when no base provides it."""
+    """The Debian release of the base image for `python`, or None when `python` is not a version."""
     try:
-        return release_for([python]).suite
+        return base_release_for(python).suite
     except BuildError:
         return None
 
