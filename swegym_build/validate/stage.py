@@ -18,7 +18,7 @@ import shutil
 import tarfile
 import tempfile
 from collections import Counter
-from collections.abc import Callable
+from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
@@ -29,7 +29,7 @@ from swegym_build.dockerio import pull_local_tag
 from swegym_build.errors import SwegymError, ValidationError
 from swegym_build.executors import Executor, LocalExecutor
 from swegym_build.images.engine import existing_image
-from swegym_build.jsonl import write_jsonl_atomically
+from swegym_build.jsonl import read_jsonl, write_jsonl_atomically
 from swegym_build.records import TaskInstance
 from swegym_build.state import FAILED, KEPT, REJECTED, StateStore
 from swegym_build.validate.evalscript import render_eval_script
@@ -128,9 +128,8 @@ def run_validate(
         _record(workspace, state, job.instance, outcome.result, job, summary, outcome.logs)
         notify(f"validated {done}/{len(jobs)}: {job.instance.instance_id} {outcome.result['reason']}")
     for repo in sorted({i.repo for i in instances}):
-        summary.files.append(
-            write_validated(workspace, state, repo, [i for i in instances if i.repo == repo])
-        )
+        ran = [i for i in instances if i.repo == repo]
+        summary.files.append(write_validated(workspace, state, repo, ran))
     if options.keep != "instance":
         summary.removed_bytes = remove_images(
             state, [i.instance_id for i in instances], options.keep == "none"
@@ -300,16 +299,27 @@ def read_result(workspace: Workspace, instance_id: str) -> dict[str, Any] | None
 
 
 def write_validated(
-    workspace: Workspace, state: StateStore, repo: str, instances: list[TaskInstance]
+    workspace: Workspace, state: StateStore, repo: str, ran: Sequence[TaskInstance] = ()
 ) -> Path:
-    """validated/<repo>.jsonl: every kept instance with its test lists, in versioned order."""
+    """validated/<repo>.jsonl: every kept instance of the repository with its test lists.
+
+    The file holds the repository's whole kept set, whatever subset this run judged: the
+    versioned file's instances in its order (as this run saw them when it ran them), then any
+    instance this run judged that the versioned file does not list. A row is kept when the
+    state store says kept and its result.json holds the verdict.
+    """
+    ran_by_id = {instance.instance_id: instance for instance in ran}
+    versioned = [TaskInstance.from_dict(row) for row in read_jsonl(workspace.versioned_file(repo))]
+    listed = {instance.instance_id for instance in versioned}
+    candidates = [ran_by_id.get(i.instance_id, i) for i in versioned]
+    candidates += [instance for instance in ran if instance.instance_id not in listed]
     kept = []
-    for instance in instances:
+    for instance in candidates:
         record = state.get(instance.instance_id, STAGE)
         result = read_result(workspace, instance.instance_id)
         if record is None or record.status != KEPT or result is None:
             continue
-        verdict = Verdict(**{f.name: result[f.name] for f in dataclasses.fields(Verdict)})
+        verdict = Verdict(**{f.name: result[f.name] for f in dataclasses.fields(Verdict) if f.name in result})
         lists = {name: getattr(verdict, name) for name in LISTS}
         kept.append(dataclasses.replace(instance, **lists).to_dict())
     path = workspace.validated_file(repo)

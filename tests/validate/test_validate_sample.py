@@ -110,3 +110,6 @@ def test_finished_instances_are_not_run_again_unless_forced(
     assert again.already_done == 1 and not again.outcomes
     forced = run_validate(validated, state, instances, ValidateOptions(runs=3, force=True))
     assert forced.outcomes == {"kept": 1}
+    # Judging one instance again rewrites the repository's file with all its kept rows.
+    rows = {row["instance_id"] for row in read_jsonl(validated.validated_file(REPO))}
+    assert rows == {f"swegym-demo__calculator-{n}" for n in (2, 10, 13, 21)}
