@@ -197,8 +197,10 @@ def touched_files(patch: str) -> list[str]:
             path = _strip(plus[4:])
         elif renamed is not None:
             path = _strip(renamed[len("rename to ") :])
-        elif section and section[0].startswith(_DIFF_GIT) and not any(
-            line.startswith("deleted file mode") for line in section
+        elif (
+            section
+            and section[0].startswith(_DIFF_GIT)
+            and not any(line.startswith("deleted file mode") for line in section)
         ):
             path = header_paths(section[0][len(_DIFF_GIT) :])[-1]
         if path is not None and path not in found:
