@@ -179,7 +179,10 @@ def validate(
     ] = None,
     runs: Annotated[int, typer.Option(help="Gold runs per side; a test must agree across all of them.")] = 3,
     workers: Annotated[int, typer.Option(help="Instances validated in parallel.")] = 1,
-    timeout: Annotated[float, typer.Option(help="Wall-clock limit per instance, seconds.")] = 1800,
+    timeout: Annotated[
+        float,
+        typer.Option(help="Wall-clock limit of the test command per side (each run, before and after), s."),
+    ] = 1800,
     memory: Annotated[str, typer.Option(help="Memory limit per container.")] = "4g",
     cpus: Annotated[float, typer.Option(help="CPUs per container.")] = 1.0,
     force: Annotated[bool, typer.Option(help="Judge again instances already judged.")] = False,
@@ -189,9 +192,15 @@ def validate(
     keep: Annotated[
         str, typer.Option(help="Images kept afterwards: instance (all), env (instance images removed), none.")
     ] = "instance",
+    retries: Annotated[
+        int, typer.Option(help="Fresh attempts for a side whose container ended early (incomplete).")
+    ] = 2,
     workdir: Workdir = None,
 ) -> None:
-    """Run each instance's tests before and after its gold patch; keep genuine FAIL_TO_PASS tasks."""
+    """Run each instance's tests before and after its gold patch; keep genuine FAIL_TO_PASS tasks.
+
+    Ctrl-C (or SIGTERM) stops it: finished instances are recorded, running containers removed, exit 130.
+    """
     from swegym_build.executors import make_executor
     from swegym_build.pipeline import run_validate_stage
     from swegym_build.validate.runner import ContainerLimits
@@ -203,11 +212,57 @@ def validate(
     limits = ContainerLimits(timeout, memory, cpus)
     if keep not in ("instance", "env", "none"):
         raise typer.BadParameter("instance, env or none", param_hint="--keep")
+    if retries < 0:
+        raise typer.BadParameter("zero or more", param_hint="--retries")
     options = ValidateOptions(
-        runs=runs, limits=limits, workers=workers, force=force, registry=registry, keep=keep
+        runs=runs, limits=limits, workers=workers, force=force, registry=registry, keep=keep, retries=retries
     )
     chosen = make_executor(executor, workers, ray_address)
-    run_validate_stage(Workspace.resolve(workdir), options, repo or None, instances or None, chosen)
+    try:
+        run_validate_stage(Workspace.resolve(workdir), options, repo or None, instances or None, chosen)
+    except KeyboardInterrupt:
+        typer.echo("validate: interrupted; finished instances are recorded", err=True)
+        raise typer.Exit(130) from None
+
+
+@app.command()
+def evaluate(
+    predictions: Annotated[
+        Path,
+        typer.Option(
+            help="SWE-bench predictions: instance_id, model_patch, model_name_or_path (JSON/JSONL)."
+        ),
+    ],
+    dataset: Annotated[
+        Optional[Path],  # noqa: UP045
+        typer.Option(help="Tasks: JSONL or Parquet file/folder (default: the workspace's validated tasks)."),
+    ] = None,
+    runs: Annotated[
+        int, typer.Option(help="Grading runs per prediction; resolved only if every run is.")
+    ] = 1,
+    workers: Annotated[int, typer.Option(help="Predictions graded in parallel.")] = 1,
+    timeout: Annotated[
+        float, typer.Option(help="The tests' wall-clock limit per prediction, seconds.")
+    ] = 1800,
+    force: Annotated[bool, typer.Option(help="Grade again predictions already graded.")] = False,
+    executor: Executor = "local",
+    ray_address: RayAddress = None,
+    workdir: Workdir = None,
+) -> None:
+    """Grade agent predictions in validate's hardened runner; SWE-bench report.json and summary."""
+    from swegym_build.evaluate.stage import run_evaluate
+    from swegym_build.executors import make_executor
+    from swegym_build.validate.runner import ContainerLimits
+    from swegym_build.workspace import Workspace
+
+    summary = run_evaluate(
+        Workspace.resolve(workdir), predictions, dataset, runs, ContainerLimits(timeout), workers,
+        make_executor(executor, workers, ray_address), force,
+    )  # fmt: skip
+    resolved = summary.ids("resolved")
+    typer.echo(
+        f"evaluate: {len(resolved)}/{len(summary.reports)} resolved; reports in {summary.folder}", err=True
+    )
 
 
 @app.command()

@@ -46,6 +46,8 @@ class TaskInstance:
     PASS_TO_FAIL: list[str] = field(default_factory=list)
     FAIL_TO_FAIL: list[str] = field(default_factory=list)
     flaky_tests: list[str] = field(default_factory=list)
+    # XFAIL / XPASS on some side: in no other list (SWE-bench keeps them out of PASS_TO_PASS).
+    xfail_tests: list[str] = field(default_factory=list)
     image_name: str | None = None
     install_config: dict[str, Any] | None = None
 

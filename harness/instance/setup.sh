@@ -18,7 +18,9 @@ git reset --quiet
 git ls-files --others --exclude-standard -z | xargs -0 -r -n1 printf '/%s\n' >> .git/info/exclude
 # Tracked files an install rewrote would show up here; the build log keeps them for review.
 git status --porcelain
-# The tests run as `swegym`: hand it what this script and the copied files made as root in the
-# working tree (only those, so unchanged files stay in the env layer). .git and /opt/venv stay
-# root's and read-only to the test user.
-find /testbed -path /testbed/.git -prune -o -uid 0 -print0 | xargs -0 -r chown -h swegym:swegym
+# The tests run as `swegym`: hand it what this script and the copied files made as root (only
+# those, so unchanged files stay in the env layer), except .git and /opt/venv, which stay root's
+# and read-only to it (validate refuses an image where they are not).
+find /testbed -mindepth 1 -path /testbed/.git -prune -o -user 0 -print0 | xargs -0 -r chown -h swegym:swegym
+chown -R root:root /testbed/.git
+chown root:root /testbed && chmod 1777 /testbed

@@ -1,4 +1,5 @@
-"""The eval script an instance container runs, rendered from harness/validate/eval.sh."""
+"""The script one side's container runs as root, rendered from harness/validate/side.sh: validate's
+before/after sides, and evaluate's grading of a model patch."""
 
 from __future__ import annotations
 
@@ -6,10 +7,26 @@ import shlex
 from pathlib import Path
 from typing import Any
 
+from swegym_build.validate.runner import (
+    ARMED_SECONDS,
+    PATCH_FAILED_EXIT,
+    TEST_PATCH_FAILED_EXIT,
+    TEST_UID,
+    UNHARDENED_EXIT,
+    Markers,
+)
 from swegym_build.validate.safety import touched_files
 
-TEMPLATE = Path(__file__).resolve().parents[2] / "harness" / "validate" / "eval.sh"
+TEMPLATE = Path(__file__).resolve().parents[2] / "harness" / "validate" / "side.sh"
 PYTHON_TEST_SUFFIX = ".py"
+TEST_PATCH = "test.patch"
+GOLD_PATCH = "gold.patch"
+MODEL_PATCH = "model.patch"
+
+
+def test_modules(test_patch: str) -> list[str]:
+    """The Python files the test patch leaves in the tree: the files whose tests count."""
+    return [path for path in touched_files(test_patch) if path.endswith(PYTHON_TEST_SUFFIX)]
 
 
 def targets_to_run(test_patch: str, log_parser: str) -> list[str]:
@@ -20,21 +37,84 @@ def targets_to_run(test_patch: str, log_parser: str) -> list[str]:
     """
     if log_parser == "exit_code":
         return []
-    modules = [path for path in touched_files(test_patch) if path.endswith(PYTHON_TEST_SUFFIX)]
+    modules = test_modules(test_patch)
     if log_parser == "unittest":
         return [path[: -len(PYTHON_TEST_SUFFIX)].replace("/", ".") for path in modules]
     return modules
 
 
-def render_eval_script(install_config: dict[str, Any], test_patch: str, runs: int) -> str:
+def test_command(install_config: dict[str, Any], test_patch: str) -> str:
     targets = targets_to_run(test_patch, install_config["log_parser"])
-    command = " ".join([install_config["test_cmd"], *(shlex.quote(t) for t in targets)])
+    return " ".join([install_config["test_cmd"], *(shlex.quote(t) for t in targets)])
+
+
+def render_side_script(
+    install_config: dict[str, Any],
+    test_patch: str,
+    patch: str | None,
+    markers: Markers,
+    self_kill_seconds: int,
+) -> str:
+    """The validate script for the before side (`patch` None) or the after side (the gold patch too)."""
+    steps = [_apply(TEST_PATCH, TEST_PATCH_FAILED_EXIT)]
+    touched = touched_files(test_patch)
+    if patch is not None:
+        steps.append(_apply(GOLD_PATCH, PATCH_FAILED_EXIT))
+        touched += touched_files(patch)
+    return _render(install_config, test_patch, steps, touched, markers, self_kill_seconds)
+
+
+def render_grading_script(
+    install_config: dict[str, Any],
+    test_patch: str,
+    model_patch: str,
+    restored: list[str],
+    markers: Markers,
+    self_kill_seconds: int,
+) -> str:
+    """The evaluate script: the model's patch, then the `restored` files (test files and test
+    configuration it edited) put back as they are at the base commit, then the test patch, so
+    the tests that run are the task's and not the model's."""
+    steps = [_apply(MODEL_PATCH, PATCH_FAILED_EXIT)]
+    for path in restored:
+        quoted = shlex.quote(path)
+        steps.append(f"harness_git checkout -q HEAD -- {quoted} 2>/dev/null || rm -rf -- {quoted}")
+    steps.append(_apply(TEST_PATCH, TEST_PATCH_FAILED_EXIT))
+    touched = touched_files(model_patch) + restored + touched_files(test_patch)
+    return _render(install_config, test_patch, steps, touched, markers, self_kill_seconds)
+
+
+def _apply(name: str, exit_code: int) -> str:
+    return f'harness_git apply --binary --whitespace=nowarn "$HARNESS/{name}" >&2 || exit {exit_code}'
+
+
+def _render(
+    install_config: dict[str, Any],
+    test_patch: str,
+    steps: list[str],
+    touched: list[str],
+    markers: Markers,
+    self_kill_seconds: int,
+) -> str:
     exports = "\n".join(
         f"export {k}={shlex.quote(v)}" for k, v in sorted(install_config.get("env", {}).items())
     )
-    return (
-        TEMPLATE.read_text()
-        .replace("@RUNS@", str(runs))
-        .replace("@TEST_CMD@", command)
-        .replace("# @ENV@", exports or "# (no env)")
-    )
+    replacements = {
+        "# @APPLY@": "\n".join(steps) + "\n#",
+        "@TEST_PATCH_FAILED@": str(TEST_PATCH_FAILED_EXIT),
+        "@PATCH_FAILED@": str(PATCH_FAILED_EXIT),
+        "@UNHARDENED@": str(UNHARDENED_EXIT),
+        "@TOUCHED@": " ".join(shlex.quote(path) for path in dict.fromkeys(touched)) or "''",
+        "@DUMP@": " ".join(shlex.quote(path) for path in test_modules(test_patch)) or "''",
+        "@FILE_MARKER@": markers.file,
+        "@BEGIN_MARKER@": markers.begin,
+        "@SELF_KILL_SECONDS@": str(self_kill_seconds),
+        "@ARMED_SECONDS@": str(ARMED_SECONDS),
+        "@UID@": str(TEST_UID),
+        "@TEST_CMD@": shlex.quote(test_command(install_config, test_patch)),
+        "# @ENV@": exports or "# (no env)",
+    }
+    script = TEMPLATE.read_text()
+    for placeholder, value in replacements.items():
+        script = script.replace(placeholder, value)
+    return script

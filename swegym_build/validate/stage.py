@@ -1,24 +1,30 @@
 """The validate stage: keep only instances whose gold patch turns failing tests green, every run.
 
-Per instance: the patches are checked, one container runs the eval script (`--runs` times each
-side), logs and the script are saved under logs/validate/<id>/, the verdict goes to result.json
-there and to the state store. An instance already judged on the same image is not run again
-unless forced, so a `kill -9` costs only the instances in flight. validated/<repo>.jsonl is
-rewritten from the results at the end of every run.
+Per instance: the patches are checked, then each side of each run (`--runs` times before and
+after) runs in a fresh container (runner.py says how and why), the next one prepared while the
+current one's tests run. Each side's output must pass the checks (checks.py) before its statuses
+count; the verdict (verdict.py) is computed here, on the host. The worker returns the logs as
+data; the driver writes them under logs/validate/<id>/run-N/, the verdict to result.json there
+and to the state store, as each instance finishes. An instance already judged on the same image
+is not run again unless forced, so a `kill -9` costs only the instances in flight; `incomplete`
+and `error` are tried again. validated/<repo>.jsonl is rewritten at the end of every run with
+every kept instance of the repository.
 """
 
 from __future__ import annotations
 
+import contextlib
 import dataclasses
-import io
 import json
 import logging
 import os
 import shutil
-import tarfile
-import tempfile
+import signal
+import threading
+import time
 from collections import Counter
-from collections.abc import Callable
+from collections.abc import Callable, Iterator, Sequence
+from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
@@ -26,17 +32,41 @@ from typing import Any
 import docker
 
 from swegym_build.dockerio import pull_local_tag
-from swegym_build.errors import SwegymError, ValidationError
+from swegym_build.errors import ValidationError
 from swegym_build.executors import Executor, LocalExecutor
 from swegym_build.images.engine import existing_image
-from swegym_build.jsonl import write_jsonl_atomically
+from swegym_build.jsonl import read_jsonl, write_jsonl_atomically
 from swegym_build.records import TaskInstance
 from swegym_build.state import FAILED, KEPT, REJECTED, StateStore
-from swegym_build.validate.evalscript import render_eval_script
-from swegym_build.validate.parsers import TestStatus, parse_log
-from swegym_build.validate.runner import ContainerLimits, ContainerResult, SideLog, run_in_container
+from swegym_build.validate.checks import NO_CLOSING_SUMMARY, SideCheck, check_side
+from swegym_build.validate.evalscript import GOLD_PATCH, TEST_PATCH, render_side_script
+from swegym_build.validate.runner import (
+    DISK_LIMIT,
+    INCOMPLETE,
+    INTERRUPTED,
+    MEMORY_LIMIT,
+    OUTPUT_LIMIT,
+    PATCH_APPLY_FAILED,
+    SELF_KILL_GRACE,
+    TEST_PATCH_APPLY_FAILED,
+    TIMEOUT,
+    UNHARDENED_IMAGE,
+    ContainerLimits,
+    Interrupted,
+    Markers,
+    PreparedSide,
+    SideRequest,
+    SideResult,
+    drop,
+    prepare_side,
+    remove_orphans,
+    resume_scheduling,
+    run_side,
+    stop_all,
+    stopping,
+)
 from swegym_build.validate.safety import check_patch
-from swegym_build.validate.verdict import RunStatuses, Verdict, judge
+from swegym_build.validate.verdict import RunStatuses, Statuses, Verdict, judge
 from swegym_build.workspace import Workspace
 
 log = logging.getLogger(__name__)
@@ -44,10 +74,24 @@ log = logging.getLogger(__name__)
 STAGE = "validate"
 NOT_BUILT = "not_built"
 UNSAFE_PATCH = "unsafe_patch"
-TIMEOUT = "timeout"
-INCOMPLETE = "incomplete"
+PHANTOM_TESTS = "phantom_tests"
+TRUNCATED_MARK = "[swegym-build: output truncated at the limit; the side was stopped]"
+# Exit codes of a test command killed by SIGKILL / SIGTERM: without a closing summary the run
+# was cut short from outside the tests' reach (engine, operator) more often than not: retried.
+KILLED_EXIT_CODES = (137, 143)
+RETRIED_LATER = ("error", INCOMPLETE, UNHARDENED_IMAGE)
 
-LISTS = ("FAIL_TO_PASS", "PASS_TO_PASS", "PASS_TO_FAIL", "FAIL_TO_FAIL", "flaky_tests")
+LISTS = ("FAIL_TO_PASS", "PASS_TO_PASS", "PASS_TO_FAIL", "FAIL_TO_FAIL", "flaky_tests", "xfail_tests")
+FAILURE_DETAILS = {
+    TIMEOUT: "killed at the time limit; see the logs",
+    OUTPUT_LIMIT: "the test output passed the size limit; the side was stopped and its log truncated",
+    DISK_LIMIT: "the container's writes passed the disk limit; it was stopped",
+    MEMORY_LIMIT: "the container was killed at the memory limit",
+    INCOMPLETE: "the container ended before the tests did (killed from outside?); retried",
+    TEST_PATCH_APPLY_FAILED: "the test patch does not apply; see its .setup.log",
+    PATCH_APPLY_FAILED: "the gold patch does not apply; see its .setup.log",
+    UNHARDENED_IMAGE: "/testbed/.git or /opt/venv is writable by the test user: rebuild the image",
+}
 
 Notify = Callable[[str], None]
 
@@ -62,6 +106,7 @@ class ValidateOptions:
     # What stays on disk afterwards: "instance" (everything), "env" (instance images removed once
     # judged), "none" (env images too). Content-addressed tags make `build` bring them back.
     keep: str = "instance"
+    retries: int = 2  # fresh attempts for a side that ends `incomplete`
 
 
 @dataclass
@@ -87,12 +132,13 @@ class ValidateJob:
     runs: int
     limits: ContainerLimits
     registry: str | None = None
+    retries: int = 2
 
 
 @dataclass(frozen=True)
 class ValidateOutcome:
     result: dict[str, Any]
-    logs: bytes  # a tar of the job's log folder, unpacked by the driver into the workspace
+    logs: dict[str, bytes]  # file name under the instance's log folder -> content
 
 
 def run_validate(
@@ -103,6 +149,8 @@ def run_validate(
     executor: Executor | None = None,
     notify: Notify = lambda _: None,
 ) -> ValidateSummary:
+    """Judge `instances`; on Ctrl-C / SIGTERM record what finished, remove running containers and
+    raise KeyboardInterrupt (the CLI exits 130)."""
     summary = ValidateSummary()
     images = built_images(state)
     jobs = []
@@ -120,22 +168,81 @@ def run_validate(
             detail = "no image: run `swegym-build build` first (or see its failure)"
             _record(workspace, state, instance, {"reason": NOT_BUILT, "detail": detail}, None, summary)
         else:
-            jobs.append(ValidateJob(instance, image, options.runs, options.limits, options.registry))
-    notify(f"validating {len(jobs)} instances")
-    for done, (job, outcome) in enumerate(
-        (executor or LocalExecutor(options.workers)).run(validate_job, jobs), 1
-    ):
-        _record(workspace, state, job.instance, outcome.result, job, summary, outcome.logs)
-        notify(f"validated {done}/{len(jobs)}: {job.instance.instance_id} {outcome.result['reason']}")
+            jobs.append(
+                ValidateJob(instance, image, options.runs, options.limits, options.registry, options.retries)
+            )
+    interrupted = False
+    if jobs:
+        client = docker.from_env(timeout=600)
+        if removed := remove_orphans(client):
+            notify(f"removed {removed} containers left by earlier runs")
+        notify(f"validating {len(jobs)} instances")
+        with _stop_on_signals(client) as signalled:
+            for done, (job, outcome) in enumerate(
+                (executor or LocalExecutor(options.workers)).run(validate_job, jobs), 1
+            ):
+                if outcome.result["reason"] == INTERRUPTED:
+                    continue  # not judged: the next run does it
+                _record_safely(workspace, state, job, outcome, summary)
+                notify(f"validated {done}/{len(jobs)}: {job.instance.instance_id} {outcome.result['reason']}")
+            interrupted = signalled.is_set()
     for repo in sorted({i.repo for i in instances}):
-        summary.files.append(
-            write_validated(workspace, state, repo, [i for i in instances if i.repo == repo])
-        )
+        ran = [i for i in instances if i.repo == repo]
+        summary.files.append(write_validated(workspace, state, repo, ran))
+    if interrupted:
+        raise KeyboardInterrupt("validate interrupted: finished instances are recorded")
     if options.keep != "instance":
         summary.removed_bytes = remove_images(
             state, [i.instance_id for i in instances], options.keep == "none"
         )
     return summary
+
+
+@contextlib.contextmanager
+def _stop_on_signals(client: docker.DockerClient) -> Iterator[threading.Event]:
+    """The first SIGINT / SIGTERM stops scheduling and removes the running containers; the jobs in
+    flight then end at once as `interrupted` and the loop finishes. A second one acts as usual."""
+    signalled = threading.Event()
+    if threading.current_thread() is not threading.main_thread():
+        yield signalled
+        return
+
+    def handler(signum: int, _frame: Any) -> None:
+        signalled.set()
+        for name in (signal.SIGINT, signal.SIGTERM):
+            signal.signal(name, previous[name])
+        log.warning("signal %d: stopping; removed %d running containers", signum, stop_all(client))
+
+    previous = {name: signal.getsignal(name) for name in (signal.SIGINT, signal.SIGTERM)}
+    for name in previous:
+        signal.signal(name, handler)
+    resume_scheduling()
+    try:
+        yield signalled
+    finally:
+        for name, old in previous.items():
+            if signal.getsignal(name) is handler:
+                signal.signal(name, old)
+        resume_scheduling()
+
+
+def _record_safely(
+    workspace: Workspace,
+    state: StateStore,
+    job: ValidateJob,
+    outcome: ValidateOutcome,
+    summary: ValidateSummary,
+) -> None:
+    """Record one outcome; a failure to write it is that instance's `error`, never the run's end."""
+    try:
+        _record(workspace, state, job.instance, outcome.result, job, summary, outcome.logs)
+    except (OSError, ValueError, KeyError, TypeError) as error:
+        log.exception("%s: recording the outcome failed", job.instance.instance_id)
+        result = {
+            "reason": "error",
+            "detail": f"recording the outcome failed: {type(error).__name__}: {error}",
+        }
+        _record(workspace, state, job.instance, result, job, summary)
 
 
 def remove_images(state: StateStore, instance_ids: list[str], env_too: bool) -> int:
@@ -167,19 +274,22 @@ def _record(
     result: dict[str, Any],
     job: ValidateJob | None,
     summary: ValidateSummary,
-    logs: bytes = b"",
+    logs: dict[str, bytes] | None = None,
 ) -> None:
     """The driver's half: logs into the workspace, result.json, the state row, the counts."""
     log_dir = workspace.log_dir(STAGE, instance.instance_id)
     if logs:
         shutil.rmtree(log_dir, ignore_errors=True)
-        log_dir.mkdir(parents=True)
-        with tarfile.open(fileobj=io.BytesIO(logs)) as tar:
-            tar.extractall(log_dir, filter="data")
+        for name, content in logs.items():
+            path = log_dir / name  # names the worker made (run-N/side.*), never the container's
+            path.parent.mkdir(parents=True, exist_ok=True)
+            path.write_bytes(content)
     result = {**result, "instance_id": instance.instance_id, "logs": str(log_dir)}
     _write_json(log_dir / "result.json", result)
     reason = result["reason"]
-    status = KEPT if reason == KEPT else FAILED if reason == "error" else REJECTED
+    # An engine error or a run cut short (killed from outside) says nothing about the task: the
+    # next run tries again. Everything else is a verdict.
+    status = KEPT if reason == KEPT else FAILED if reason in RETRIED_LATER else REJECTED
     state.record(
         instance_id=instance.instance_id,
         stage=STAGE,
@@ -190,24 +300,24 @@ def _record(
         inputs_key=_key(job.image if job else None, job.runs if job else 0),
     )
     summary.outcomes[reason] += 1
-    if reason not in (TIMEOUT, NOT_BUILT, UNSAFE_PATCH, "error"):
+    if "overhead_per_run" in result and reason != TIMEOUT:
         # A run cut off at the time limit says nothing about the harness's own cost.
         summary.overhead_per_run.append(result["overhead_per_run"])
 
 
 def validate_job(job: ValidateJob) -> ValidateOutcome:
-    """The worker's half: judge one instance in a container; never raises (a failure is a result)."""
-    with tempfile.TemporaryDirectory(prefix="swegym-validate-") as folder:
-        log_dir = Path(folder)
-        try:
-            result = _judge(docker.from_env(timeout=600), job, log_dir)
-        except (docker.errors.DockerException, SwegymError, OSError) as error:
-            log.exception("%s: validation failed", job.instance.instance_id)
-            result = {"reason": "error", "detail": f"{type(error).__name__}: {error}"}
-        buffer = io.BytesIO()
-        with tarfile.open(fileobj=buffer, mode="w:gz") as tar:
-            tar.add(log_dir, arcname=".")
-        return ValidateOutcome(result, buffer.getvalue())
+    """The worker's half: judge one instance; never raises (any failure is that instance's result)."""
+    logs: dict[str, bytes] = {}
+    try:
+        result = _judge(docker.from_env(timeout=600), job, logs)
+    except Interrupted:
+        result = {"reason": INTERRUPTED}
+    except Exception as error:  # one instance's failure must not end the others
+        if stopping():  # its containers were removed under it
+            return ValidateOutcome({"reason": INTERRUPTED}, logs)
+        log.exception("%s: validation failed", job.instance.instance_id)
+        result = {"reason": "error", "detail": f"{type(error).__name__}: {error}"}
+    return ValidateOutcome(result, logs)
 
 
 def _image_on_this_node(client: docker.DockerClient, job: ValidateJob) -> None:
@@ -222,7 +332,14 @@ def _image_on_this_node(client: docker.DockerClient, job: ValidateJob) -> None:
     pull_local_tag(client, job.image, job.registry)
 
 
-def _judge(client: docker.DockerClient, job: ValidateJob, log_dir: Path) -> dict[str, Any]:
+@dataclass
+class _Side:
+    number: int
+    result: SideResult
+    check: SideCheck | None  # None when the side did not finish (result.failure)
+
+
+def _judge(client: docker.DockerClient, job: ValidateJob, logs: dict[str, bytes]) -> dict[str, Any]:
     instance = job.instance
     try:
         check_patch(instance.instance_id, "test_patch", instance.test_patch)
@@ -231,42 +348,126 @@ def _judge(client: docker.DockerClient, job: ValidateJob, log_dir: Path) -> dict
         return {"reason": UNSAFE_PATCH, "detail": str(error)}
     _image_on_this_node(client, job)
     config = instance.install_config or {}
-    script = render_eval_script(config, instance.test_patch, job.runs)
-    result = run_in_container(
-        client,
-        job.image,
-        instance.instance_id,
-        script,
-        instance.test_patch,
-        instance.patch,
-        job.runs,
-        job.limits,
-        log_dir,
-    )
-    return _verdict_record(config["log_parser"], result, job.runs)
+    started = time.monotonic()
+    plan = [(number, side) for number in range(1, job.runs + 1) for side in ("before", "after")]
+    sides: list[_Side] = []
+    with ThreadPoolExecutor(max_workers=1) as preparer:
+        upcoming = preparer.submit(_prepare, client, job, config, plan[0][1])
+        for index, (number, _) in enumerate(plan):
+            prepared = upcoming.result()
+            if index + 1 < len(plan):
+                upcoming = preparer.submit(_prepare, client, job, config, plan[index + 1][1])
+            done = _run_side(client, job, config, number, prepared, logs)
+            sides.append(done)
+            if done.result.failure or (done.check and done.check.problem):
+                break
+        if index + 1 < len(plan):
+            with contextlib.suppress(Exception):  # it failed to prepare: nothing to remove
+                drop(upcoming.result())
+    return _verdict_record(sides, time.monotonic() - started)
 
 
-def _verdict_record(parser: str, result: ContainerResult, runs: int) -> dict[str, Any]:
-    overhead = max(0.0, result.wall_seconds - result.test_seconds) / max(1, len(result.runs) or runs)
-    record: dict[str, Any] = {
-        "wall_seconds": round(result.wall_seconds, 3),
+def _prepare(
+    client: docker.DockerClient, job: ValidateJob, config: dict[str, Any], side: str
+) -> PreparedSide:
+    instance = job.instance
+    gold = instance.patch if side == "after" else None
+    markers = Markers.new()
+    # The container's own backstop: it ends even if the process that started it is killed.
+    self_kill = int(job.limits.timeout) + SELF_KILL_GRACE
+    script = render_side_script(config, instance.test_patch, gold, markers, self_kill)
+    patches = {TEST_PATCH: instance.test_patch} | ({GOLD_PATCH: gold} if gold is not None else {})
+    request = SideRequest(side, script, patches, markers)
+    return prepare_side(client, job.image, instance.instance_id, request, job.limits)
+
+
+def _run_side(
+    client: docker.DockerClient,
+    job: ValidateJob,
+    config: dict[str, Any],
+    number: int,
+    prepared: PreparedSide,
+    logs: dict[str, bytes],
+) -> _Side:
+    """One side in a fresh container, retried (fresh again) while it ends `incomplete`."""
+    instance, side = job.instance, prepared.request.side
+    for attempt in range(job.retries + 1):
+        if attempt:
+            prepared = _prepare(client, job, config, side)
+        result = run_side(prepared, instance.instance_id, job.limits.timeout)
+        check = None
+        if not result.failure:
+            check = check_side(config["log_parser"], result.log, result.exit_code, result.files)
+        if check and check.problem == NO_CLOSING_SUMMARY and (result.exit_code or 0) in KILLED_EXIT_CODES:
+            result = dataclasses.replace(result, failure=INCOMPLETE)  # killed, by the engine or from outside
+            check = None
+        _keep_side_logs(logs, number, result, prepared.request.script, attempt + 1)
+        if result.failure != INCOMPLETE or attempt == job.retries:
+            break
+        log.warning(
+            "%s: run %d %s ended incomplete; retrying in a fresh container",
+            instance.instance_id,
+            number,
+            side,
+        )
+    return _Side(number, result, check)
+
+
+def _keep_side_logs(
+    logs: dict[str, bytes], number: int, result: SideResult, script: str, attempt: int
+) -> None:
+    prefix = f"run-{number}/{result.side}"
+    log_text = result.log + (f"\n{TRUNCATED_MARK}\n" if result.truncated else "")
+    logs[f"{prefix}.log"] = log_text.encode()
+    logs[f"{prefix}.setup.log"] = result.setup_log.encode()
+    logs[f"{prefix}.sh"] = script.encode()
+    facts = {
+        "attempt": attempt,
+        "exit_code": result.exit_code,
+        "failure": result.failure,
         "test_seconds": round(result.test_seconds, 3),
-        "overhead_per_run": round(overhead, 3),
+        "wall_seconds": round(result.wall_seconds, 3),
+        "setup_seconds": round(result.setup_seconds, 3),
+        "truncated": result.truncated,
+        "disk_watched": result.disk_watched,
     }
-    failures = [run.failure for run in result.runs if run.failure]
-    if result.timed_out:
-        return {**record, "reason": TIMEOUT, "detail": "killed at the time limit; see the logs"}
-    if failures:
-        return {**record, "reason": failures[0], "detail": "see out/run-1 in the logs"}
-    if not result.complete or len(result.runs) != runs:
-        return {**record, "reason": INCOMPLETE, "detail": "the eval script stopped early; see container.log"}
-    statuses = [
-        RunStatuses(before=_tests(parser, run.before), after=_tests(parser, run.after)) for run in result.runs
+    logs[f"{prefix}.json"] = json.dumps(facts, indent=1).encode()
+
+
+def _verdict_record(sides: list[_Side], wall: float) -> dict[str, Any]:
+    test_seconds = sum(side.result.test_seconds for side in sides)
+    finished_runs = max(1, len({side.number for side in sides}))
+    record: dict[str, Any] = {
+        "wall_seconds": round(wall, 3),
+        "test_seconds": round(test_seconds, 3),
+        "overhead_per_run": round(max(0.0, wall - test_seconds) / finished_runs, 3),
+        "disk_watched": all(side.result.disk_watched for side in sides),
+    }
+    last = sides[-1]
+    where = f"run {last.number} {last.result.side}"
+    if last.result.failure:
+        detail = FAILURE_DETAILS.get(last.result.failure, "see the logs")
+        return {**record, "reason": last.result.failure, "detail": f"{where}: {detail}"}
+    if last.check and last.check.problem:
+        return {**record, "reason": last.check.problem, "detail": f"{where}: {last.check.detail}"}
+    anomalies = [
+        f"run {s.number} {s.result.side}: phantom test id {t}"
+        for s in sides
+        if s.check
+        for t in s.check.phantoms
     ]
+    by_run: dict[int, dict[str, Statuses]] = {}
+    for side in sides:
+        by_run.setdefault(side.number, {})[side.result.side] = side.check.statuses if side.check else {}
+    statuses = [RunStatuses(before=r["before"], after=r["after"]) for _, r in sorted(by_run.items())]
     verdict = judge(statuses)
+    if anomalies:
+        verdict.reason = PHANTOM_TESTS
+        record["detail"] = f"{len(anomalies)} test ids printed that the test files do not define"
     return {
         **record,
         **dataclasses.asdict(verdict),
+        "anomalies": anomalies,
         "runs": [
             {
                 "before": {k: v.name for k, v in s.before.items()},
@@ -275,16 +476,6 @@ def _verdict_record(parser: str, result: ContainerResult, runs: int) -> dict[str
             for s in statuses
         ],
     }
-
-
-def _tests(parser: str, side: SideLog | None) -> dict[str, TestStatus]:
-    """Per-test statuses of one side; a pytest file that failed to collect is not a test."""
-    if side is None:
-        return {}
-    statuses = parse_log(parser, side.log, side.exit_code)
-    if parser == "pytest":
-        return {test: status for test, status in statuses.items() if "::" in test}
-    return statuses
 
 
 def _write_json(path: Path, data: dict[str, Any]) -> None:
@@ -300,16 +491,27 @@ def read_result(workspace: Workspace, instance_id: str) -> dict[str, Any] | None
 
 
 def write_validated(
-    workspace: Workspace, state: StateStore, repo: str, instances: list[TaskInstance]
+    workspace: Workspace, state: StateStore, repo: str, ran: Sequence[TaskInstance] = ()
 ) -> Path:
-    """validated/<repo>.jsonl: every kept instance with its test lists, in versioned order."""
+    """validated/<repo>.jsonl: every kept instance of the repository with its test lists.
+
+    The file holds the repository's whole kept set, whatever subset this run judged: the
+    versioned file's instances in its order (as this run saw them when it ran them), then any
+    instance this run judged that the versioned file does not list. A row is kept when the
+    state store says kept and its result.json holds the verdict.
+    """
+    ran_by_id = {instance.instance_id: instance for instance in ran}
+    versioned = [TaskInstance.from_dict(row) for row in read_jsonl(workspace.versioned_file(repo))]
+    listed = {instance.instance_id for instance in versioned}
+    candidates = [ran_by_id.get(i.instance_id, i) for i in versioned]
+    candidates += [instance for instance in ran if instance.instance_id not in listed]
     kept = []
-    for instance in instances:
+    for instance in candidates:
         record = state.get(instance.instance_id, STAGE)
         result = read_result(workspace, instance.instance_id)
         if record is None or record.status != KEPT or result is None:
             continue
-        verdict = Verdict(**{f.name: result[f.name] for f in dataclasses.fields(Verdict)})
+        verdict = Verdict(**{f.name: result[f.name] for f in dataclasses.fields(Verdict) if f.name in result})
         lists = {name: getattr(verdict, name) for name in LISTS}
         kept.append(dataclasses.replace(instance, **lists).to_dict())
     path = workspace.validated_file(repo)

@@ -13,10 +13,9 @@ import datasets
 import docker
 import pytest
 
-from swegym_build.validate.evalscript import render_eval_script
-from swegym_build.validate.parsers import parse_log
-from swegym_build.validate.runner import ContainerLimits, run_in_container
-from swegym_build.validate.verdict import RunStatuses, judge
+from swegym_build.records import TaskInstance
+from swegym_build.validate.runner import ContainerLimits
+from swegym_build.validate.stage import ValidateJob, validate_job
 
 pytestmark = pytest.mark.docker
 
@@ -36,15 +35,11 @@ def test_demo_ends_with_a_dataset_whose_rows_validate_again(
     assert len(rows) == 4
     assert len(datasets.load_dataset(str(folder), split="lite", cache_dir=str(tmp_path / "hf-cache"))) == 1
     for row in rows:
-        config = json.loads(row["install_config"])
-        script = render_eval_script(config, row["test_patch"], runs=1)
-        logs = tmp_path / "again" / row["instance_id"]
-        again = run_in_container(docker_client, row["image"], row["instance_id"], script,
-                                 row["test_patch"], row["patch"], 1, ContainerLimits(120), logs)  # fmt: skip
-        (run,) = again.runs
-        assert run.before is not None and run.after is not None
-        statuses = RunStatuses(before=parse_log("pytest", run.before.log, run.before.exit_code),
-                               after=parse_log("pytest", run.after.log, run.after.exit_code))  # fmt: skip
-        verdict = judge([statuses])
-        assert set(json.loads(row["FAIL_TO_PASS"])) <= set(verdict.FAIL_TO_PASS), row["instance_id"]
-        assert set(json.loads(row["PASS_TO_PASS"])) <= set(verdict.PASS_TO_PASS), row["instance_id"]
+        instance = TaskInstance(
+            repo=row["repo"], instance_id=row["instance_id"], base_commit=row["base_commit"],
+            patch=row["patch"], test_patch=row["test_patch"], problem_statement="", hints_text="",
+            created_at="", pull_number=0, issue_numbers=[], install_config=json.loads(row["install_config"]),
+        )  # fmt: skip
+        verdict = validate_job(ValidateJob(instance, row["image"], 1, ContainerLimits(120))).result
+        assert set(json.loads(row["FAIL_TO_PASS"])) <= set(verdict["FAIL_TO_PASS"]), row["instance_id"]
+        assert set(json.loads(row["PASS_TO_PASS"])) <= set(verdict["PASS_TO_PASS"]), row["instance_id"]

@@ -51,11 +51,17 @@ def test_a_test_that_already_passes_is_no_fail_to_pass(validated: Workspace) -> 
     assert result["PASS_TO_PASS"] == ["tests/test_bigint.py::test_add_big_integers"]
 
 
-def test_the_planted_flaky_test_lands_in_flaky_tests(validated: Workspace) -> None:
+def test_the_planted_flaky_test_has_no_state_to_be_flaky_with(validated: Workspace) -> None:
+    # The sample's planted flaky test fails on every second run in the same container (a counter
+    # in /tmp). Every side now starts in a fresh container, so nothing carries over: it passes
+    # every time after the fix, as it does in any grader's fresh container, and is FAIL_TO_PASS.
     result = _result(validated, 21)
     assert result["reason"] == "kept"
-    assert result["flaky_tests"] == ["tests/test_stats.py::test_flaky_timing"]
-    assert result["FAIL_TO_PASS"] == ["tests/test_stats.py::test_mean"]
+    assert result["flaky_tests"] == []
+    assert result["FAIL_TO_PASS"] == [
+        "tests/test_stats.py::test_flaky_timing",
+        "tests/test_stats.py::test_mean",
+    ]
 
 
 def test_a_hanging_test_hits_the_time_limit(validated: Workspace) -> None:
@@ -68,18 +74,23 @@ def test_a_test_that_needs_the_network_fails_in_the_container(validated: Workspa
     result = _result(validated, 25)
     assert result["reason"] == "no_fail_to_pass"
     assert result["FAIL_TO_FAIL"] == ["tests/test_health.py::test_index_reachable"]
-    log = (
-        validated.log_dir("validate", "swegym-demo__calculator-25") / "out" / "run-1" / "after.log"
-    ).read_text()
+    log = (validated.log_dir("validate", "swegym-demo__calculator-25") / "run-1" / "after.log").read_text()
     assert "Temporary failure in name resolution" in log or "Network is unreachable" in log
 
 
-def test_logs_exit_codes_and_the_eval_script_are_kept(validated: Workspace) -> None:
+def test_logs_exit_codes_and_the_side_scripts_are_kept(validated: Workspace) -> None:
     folder = validated.log_dir("validate", "swegym-demo__calculator-2")
-    assert "git apply" in (folder / "eval.sh").read_text()
+    before = (folder / "run-1" / "before.sh").read_text()
+    assert 'git -c core.hooksPath=/dev/null -c core.fsmonitor=false "$@"' in before
+    assert "harness_git apply" in before and "setpriv --reuid=1000" in before
+    assert "gold.patch" in (folder / "run-1" / "after.sh").read_text()
     for run in (1, 2, 3):
-        assert (folder / "out" / f"run-{run}" / "before.exit").read_text().strip() == "1"
-        assert (folder / "out" / f"run-{run}" / "after.exit").read_text().strip() == "0"
+        before = json.loads((folder / f"run-{run}" / "before.json").read_text())
+        after = json.loads((folder / f"run-{run}" / "after.json").read_text())
+        assert (before["exit_code"], after["exit_code"]) == (1, 0)
+        assert before["failure"] is None and after["disk_watched"]
+        assert "1 failed, 3 passed" in (folder / f"run-{run}" / "before.log").read_text()
+    # The overhead goal: at most 2 s per run (both sides) of harness time.
     assert _result(validated, 2)["overhead_per_run"] < 2.0
 
 
@@ -98,7 +109,7 @@ def test_a_patch_climbing_out_is_refused_before_anything_runs(
     assert summary.outcomes == {"unsafe_patch": 1}
     record = state.get(evil.instance_id, "validate")
     assert record is not None and "path outside the repository: ../../etc/ops.py" in record.detail
-    assert not (validated.log_dir("validate", evil.instance_id) / "eval.sh").exists()
+    assert not (validated.log_dir("validate", evil.instance_id) / "run-1").exists()
 
 
 def test_finished_instances_are_not_run_again_unless_forced(
@@ -110,3 +121,6 @@ def test_finished_instances_are_not_run_again_unless_forced(
     assert again.already_done == 1 and not again.outcomes
     forced = run_validate(validated, state, instances, ValidateOptions(runs=3, force=True))
     assert forced.outcomes == {"kept": 1}
+    # Judging one instance again rewrites the repository's file with all its kept rows.
+    rows = {row["instance_id"] for row in read_jsonl(validated.validated_file(REPO))}
+    assert rows == {f"swegym-demo__calculator-{n}" for n in (2, 10, 13, 21)}

@@ -1,7 +1,14 @@
 from swegym_build.validate.parsers import TestStatus
 from swegym_build.validate.verdict import RunStatuses, judge
 
-P, F, E, S, XF = TestStatus.PASSED, TestStatus.FAILED, TestStatus.ERROR, TestStatus.SKIPPED, TestStatus.XFAIL
+P, F, E, S, XF, XP = (
+    TestStatus.PASSED,
+    TestStatus.FAILED,
+    TestStatus.ERROR,
+    TestStatus.SKIPPED,
+    TestStatus.XFAIL,
+    TestStatus.XPASS,
+)
 
 
 def test_fail_to_pass_and_pass_to_pass_need_every_run_to_agree() -> None:
@@ -39,10 +46,19 @@ def test_pass_to_fail_rejects_even_with_fail_to_pass() -> None:
     assert verdict.reason == "pass_to_fail" and verdict.PASS_TO_FAIL == ["t::b"]
 
 
-def test_skips_and_errors_fail_xfail_passes() -> None:
-    run = RunStatuses(before={"t::s": S, "t::e": E, "t::x": XF}, after={"t::s": P, "t::e": P, "t::x": XF})
+def test_skips_and_errors_fail() -> None:
+    run = RunStatuses(before={"t::s": S, "t::e": E}, after={"t::s": P, "t::e": P})
     verdict = judge([run])
-    assert verdict.FAIL_TO_PASS == ["t::e", "t::s"] and verdict.PASS_TO_PASS == ["t::x"]
+    assert verdict.FAIL_TO_PASS == ["t::e", "t::s"]
+
+
+def test_xfail_and_xpass_are_in_their_own_list_only() -> None:
+    run = RunStatuses(
+        before={"t::x": XF, "t::fixed": XF, "t::f": F}, after={"t::x": XF, "t::fixed": XP, "t::f": P}
+    )
+    verdict = judge([run])
+    assert verdict.xfail_tests == ["t::fixed", "t::x"]
+    assert verdict.PASS_TO_PASS == [] and verdict.FAIL_TO_PASS == ["t::f"] and verdict.FAIL_TO_FAIL == []
 
 
 def test_nothing_after_is_a_broken_environment() -> None:
