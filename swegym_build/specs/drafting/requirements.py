@@ -49,7 +49,7 @@ _VALUED_OPTIONS = frozenset(
 )
 # what an expression that cannot be resolved becomes, so readers drop it silently (the warning
 # is given once, with the expression, where it is met)
-UNRESOLVED = "$__unresolved__"
+UNRESOLVED = "__swegym_unresolved__"
 # requirement files for building docs, linting or benchmarks are not what the tests need
 _NOT_FOR_TESTS = re.compile(r"doc|lint|bench|release", re.I)
 _PACKAGING = ("setup.py", "pyproject.toml", "setup.cfg")

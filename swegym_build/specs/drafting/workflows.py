@@ -112,10 +112,15 @@ def _take_line(snap: Snapshot, found: Findings, path: str, line: str) -> None:
         found.warn(f"{path}: `{line}` not read (unbalanced quotes)")
         return
     command: list[str] = []
+    redirect_target = False
     for token in [*tokens, ";"]:
-        if token and set(token) <= set("&|;()"):
+        if redirect_target:  # `pip install torch>=1.5` is torch, with output sent to a file `=1.5`
+            redirect_target = False
+        elif token and set(token) <= set("&|;()"):
             _take_command(snap, found, path, command)
             command = []
+        elif token and set(token) <= set("<>&"):
+            redirect_target = True
         else:
             command.append(token)
 
