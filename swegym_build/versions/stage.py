@@ -108,9 +108,11 @@ def _version_repo(
 
     setup_commits = select_environment_setup_commits(versioned)
     if spec is None and setup_commits:
-        # No hand-written spec: draft one from the newest environment commit, for the user to edit.
+        # No hand-written spec: draft one, each version read at its own environment commit (so a
+        # history whose Python support changed gets one entry per era), for the user to edit.
         newest = versioned[-1]
-        spec = draft_spec(mirror, setup_commits[(repo, newest.version or "")], repo)
+        commits = {version: commit for (r, version), commit in setup_commits.items() if r == repo}
+        spec = draft_spec(mirror, setup_commits[(repo, newest.version or "")], repo, versions=commits)
         write_draft(spec, workspace.draft_spec_file(repo))
         summary.drafts.append(workspace.draft_spec_file(repo))
     kept: list[TaskInstance] = []
