@@ -18,7 +18,9 @@ git reset --quiet
 git ls-files --others --exclude-standard -z | xargs -0 -r -n1 printf '/%s\n' >> .git/info/exclude
 # Tracked files an install rewrote would show up here; the build log keeps them for review.
 git status --porcelain
-# The tests run as `swegym`: hand it what this script and the copied files made as root in the
-# working tree (only those, so unchanged files stay in the env layer). .git and /opt/venv stay
-# root's and read-only to the test user.
-find /testbed -path /testbed/.git -prune -o -uid 0 -print0 | xargs -0 -r chown -h swegym:swegym
+# The tests run as `swegym`: hand it what this script and the copied files made as root (only
+# those, so unchanged files stay in the env layer). /opt/venv stays root's, read-only to it.
+# .git is handed over too for now, as validate's eval script runs `git reset` as the test user;
+# once the harness runs its own git as root, prune it here (`-path /testbed/.git -prune -o`) and
+# .git stays root's and read-only.
+find /testbed -uid 0 -print0 | xargs -0 -r chown -h swegym:swegym
