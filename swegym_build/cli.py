@@ -139,7 +139,7 @@ def versions(
 
     if python_fallback not in FALLBACKS:
         raise typer.BadParameter(f"{python_fallback!r} is not one of {', '.join(FALLBACKS)}")
-    options = PythonOptions(python_fallback, PythonDownloads.from_env(python_mirror))  # type: ignore[arg-type]
+    options = PythonOptions(python_fallback, PythonDownloads.from_env(python_mirror))
     run_versions_stage(Workspace.resolve(workdir), repo or None, options)
 
 

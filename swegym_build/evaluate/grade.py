@@ -85,7 +85,7 @@ def instance_from_row(row: dict[str, Any]) -> tuple[TaskInstance, str]:
         hints_text=row.get("hints_text", ""),
         created_at=row.get("created_at", ""),
         pull_number=int(row.get("pull_number") or 0),
-        issue_numbers=_list(row.get("issue_numbers")),
+        issue_numbers=[int(n) for n in _list(row.get("issue_numbers"))],
         FAIL_TO_PASS=_list(row.get("FAIL_TO_PASS")),
         PASS_TO_PASS=_list(row.get("PASS_TO_PASS")),
         install_config=json.loads(config) if isinstance(config, str) else config,

@@ -26,7 +26,8 @@ def resolve_api_url(api_url: str | None) -> str:
 
 def open_github(api_url: str, transport: GitHubTransport, token: str | None = None) -> Github:
     """A client for `api_url` (github.com, GitHub Enterprise's `/api/v3`, or a local server)."""
-    Requester.injectConnectionClasses(HttpTransportConnection, HttpsTransportConnection)
+    # Our connection classes offer what PyGithub calls on its own (duck-typed, not subclassed).
+    Requester.injectConnectionClasses(HttpTransportConnection, HttpsTransportConnection)  # type: ignore[arg-type]
     register_transport(api_url, transport)
     return Github(
         base_url=api_url,

@@ -133,9 +133,9 @@ class GitHubTransport:
         policy = self.policy
 
         def wait(state: tenacity.RetryCallState) -> float:
-            backoff = min(policy.backoff_max, policy.backoff_base * 2 ** (state.attempt_number - 1))
+            backoff = float(min(policy.backoff_max, policy.backoff_base * 2 ** (state.attempt_number - 1)))
             error = state.outcome.exception() if state.outcome else None
-            asked = getattr(error, "retry_after", None)
+            asked: float | None = getattr(error, "retry_after", None)
             return max(backoff, asked) if asked else backoff
 
         def before_sleep(state: tenacity.RetryCallState) -> None:

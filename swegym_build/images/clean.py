@@ -28,6 +28,6 @@ def remove_built(client: docker.DockerClient, tiers: list[str] | None = None) ->
     for tier in chosen:
         for image in client.images.list(filters={"label": f"{TIER_LABEL}={tier}"}):
             freed += int(image.attrs.get("Size", 0))
-            client.images.remove(image.id, force=True, noprune=False)
+            client.images.remove(str(image.id), force=True, noprune=False)
             images += 1
     return Removed(len(containers), images, freed)

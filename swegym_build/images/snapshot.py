@@ -67,7 +67,8 @@ def changes(mirror: Path, old: str, new: str, dest: Path, prefix: str = "") -> l
     """
     listing = _git(mirror, "diff", "--no-renames", "--name-status", "-z", old, new).decode()
     fields = [field for field in listing.split("\0") if field]
-    changed, deleted = [], []
+    changed: list[str] = []
+    deleted: list[str] = []
     for status, path in zip(fields[0::2], fields[1::2], strict=True):
         (deleted if status == "D" else changed).append(path)
     if changed:

@@ -219,7 +219,8 @@ def ensure_env_image(
             with tarfile.open(payload, "w"):
                 pass
         report(log, progress, f"installing the dependencies of {recipe.repo} {recipe.version}")
-        _run_and_commit(client, prep.id, ["bash", "/opt/swegym/install.sh"], payload, tag, labels, log_file,
+        install = ["bash", "/opt/swegym/install.sh"]
+        _run_and_commit(client, str(prep.id), install, payload, tag, labels, log_file,
                         what, timeout, append_log=True)  # fmt: skip
     with contextlib.suppress(docker.errors.DockerException):
         client.images.remove(prep_tag)  # only the name: its layers are the env image's

@@ -154,7 +154,7 @@ def list_merged_at(repo: Repository, since: datetime | None = None) -> dict[int,
     With `since`, only PRs updated at or after it, read newest first until an older one."""
     found: dict[int, datetime | None] = {}
     for pull in repo.get_pulls(state="all", sort="updated", direction="desc"):
-        if since is not None and pull.updated_at < since:
+        if since is not None and pull.updated_at is not None and pull.updated_at < since:
             break
         found[pull.number] = pull.merged_at
     return found

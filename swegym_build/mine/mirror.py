@@ -122,7 +122,7 @@ class Mirror:
 
     def branch_tip(self, branch: str) -> str | None:
         try:
-            return self._git.rev_parse("--verify", "--quiet", f"refs/heads/{branch}^{{commit}}").strip()
+            return str(self._git.rev_parse("--verify", "--quiet", f"refs/heads/{branch}^{{commit}}")).strip()
         except git.GitCommandError:
             return None
 
@@ -181,4 +181,4 @@ class Mirror:
             *pathspecs,
             strip_newline_in_stdout=False,
         )
-        return text
+        return str(text)

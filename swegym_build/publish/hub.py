@@ -20,7 +20,7 @@ from pathlib import Path
 import httpx2
 from huggingface_hub import HfApi
 from huggingface_hub.errors import HfHubHTTPError
-from huggingface_hub.utils import DEFAULT_IGNORE_PATTERNS, filter_repo_objects
+from huggingface_hub.utils._paths import DEFAULT_IGNORE_PATTERNS, filter_repo_objects
 
 from swegym_build.errors import PublishError
 

@@ -22,8 +22,8 @@ from __future__ import annotations
 
 import re
 
-from unidiff import PatchSet
 from unidiff.errors import UnidiffParseError
+from unidiff.patch import PatchSet
 
 from swegym_build.records import TaskInstance
 

@@ -23,7 +23,7 @@ class StringScalarLoader(yaml.SafeLoader):
     def construct_mapping(self, node: yaml.MappingNode, deep: bool = False) -> dict[Any, Any]:
         seen: set[Any] = set()
         for key_node, _ in node.value:
-            key = self.construct_object(key_node, deep=deep)  # type: ignore[no-untyped-call]
+            key = self.construct_object(key_node, deep=deep)
             if key in seen:
                 raise DuplicateKeyError(f"duplicate key {key!r} at line {key_node.start_mark.line + 1}")
             seen.add(key)

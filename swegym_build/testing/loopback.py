@@ -45,4 +45,4 @@ class LoopbackServer:
     def url(self) -> str:
         assert self._server, "server not started"
         host, port = self._server.server_address[:2]
-        return f"http://{host}:{port}"
+        return f"http://{host!s}:{port}"

@@ -185,7 +185,7 @@ def _body_scope(body: list[ast.stmt]) -> _Scope:
             for handler in getattr(node, "handlers", []):
                 nested += handler.body
             inner = _body_scope(nested)
-            for name, value in inner.names.items():
-                scope.names.setdefault(name, value)
+            for defined, value in inner.names.items():
+                scope.names.setdefault(defined, value)
             scope.open = scope.open or inner.open
     return scope

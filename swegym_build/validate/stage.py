@@ -259,7 +259,7 @@ def remove_images(state: StateStore, instance_ids: list[str], env_too: bool) -> 
         image = existing_image(client, tag)
         if image is not None:
             freed += int(image.attrs.get("Size", 0))
-            client.images.remove(image.id, force=True)
+            client.images.remove(str(image.id), force=True)
     return freed
 
 

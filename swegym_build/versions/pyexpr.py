@@ -220,7 +220,7 @@ class _ModuleScope:
                 ]
                 if not all(b is None or isinstance(b, int) for b in bounds):
                     raise _Unknown
-                return container[slice(*bounds)]
+                return container[slice(*bounds)]  # type: ignore[arg-type]  # checked just above
             position = self._plain(index)
             if not isinstance(position, int):
                 raise _Unknown

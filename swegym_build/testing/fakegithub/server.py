@@ -317,9 +317,9 @@ def _render(route: str, repo: FakeRepo, match: dict[str, str], params: dict[str,
         if since:
             comments = [c for c in comments if c.updated_at >= since]
         # By ascending id unless a sort (created or updated) is asked for; direction needs a sort.
-        sort = params.get("sort")
-        if sort in ("created", "updated"):
-            stamp = "updated_at" if sort == "updated" else "created_at"
+        comment_sort = params.get("sort")
+        if comment_sort in ("created", "updated"):
+            stamp = "updated_at" if comment_sort == "updated" else "created_at"
             newest = _newest_first(params, default="asc")
             ordered = sorted(comments, key=lambda c: (getattr(c, stamp), c.id), reverse=newest)
         else:

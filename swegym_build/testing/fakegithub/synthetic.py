@@ -163,7 +163,7 @@ def _git(bare: Path, *args: str, stdin: bytes | None = None) -> str:
 
 def _pick(rng: random.Random, weighted: Sequence[tuple[str, float]]) -> str:
     kinds, weights = zip(*weighted, strict=True)
-    return rng.choices(kinds, weights)[0]
+    return str(rng.choices(kinds, weights)[0])
 
 
 def _geometric(rng: random.Random, mean: float) -> int:
@@ -249,7 +249,8 @@ class _Grower:
         self.bare = Path(repo.clone_url)
         numbers = [*repo.issues, *repo.pulls]
         self.next_number = max(numbers, default=0) + 1
-        stamps = [item.updated_at for item in (*repo.issues.values(), *repo.pulls.values())]
+        items: list[FakeIssue | FakePull] = [*repo.issues.values(), *repo.pulls.values()]
+        stamps = [item.updated_at for item in items]
         stamps += [c.created_at for c in repo.comments]
         self.clock = max((_parse(s) for s in stamps), default=START) + timedelta(hours=1)
         self.next_comment_id = max((c.id for c in repo.comments), default=1000) + 1
