@@ -56,3 +56,11 @@ def test_issues_list_sorts_filters_and_pages_as_github_documents() -> None:
 
     assert [item["comments"] for item in first.json()] == [1, 0]
     assert "page=2" in first.headers["Link"] and 'rel="next"' in first.headers["Link"]
+
+
+def test_an_item_created_while_a_client_pages_joins_the_later_pages() -> None:
+    world, repo = _world()
+    with FakeGitHub(world) as fake:
+        assert _numbers(fake, direction="asc", per_page="2") == [1, 2]
+        repo.issues[4] = FakeIssue(4, "New", "Just now.", "2024-01-07T00:00:00Z", "2024-01-07T00:00:00Z")
+        assert _numbers(fake, direction="asc", per_page="2", page="2") == [3, 4]

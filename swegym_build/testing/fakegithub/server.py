@@ -82,6 +82,8 @@ class FakeGitHub(LoopbackServer):
 
     def __post_init__(self) -> None:
         self._lock = threading.Lock()
+        # Each list as its first page saw it, for the pages after it: (what it depends on, list).
+        self._listings: dict[tuple[str, str], tuple[tuple[int, ...], _Listing]] = {}
         self._budget = _Budget(self.rate_limit, self.rate_limit, time.time() + 3600)
 
     def handler(self) -> type[BaseHTTPRequestHandler]:
@@ -133,6 +135,23 @@ class FakeGitHub(LoopbackServer):
                 "X-RateLimit-Resource": "core",
             }
         return allowed, headers
+
+    def _listing(self, path: str, params: dict[str, str], repo: FakeRepo) -> _Listing | None:
+        """The list a client is paging through, when it asks for a later page of it.
+
+        Sorting a list of 40,000 for each of its 400 pages would make paging quadratic; the pages
+        after the first reuse the first page's order as long as no item or comment was added (an
+        added one joins as on GitHub). Items are rendered as they are when their page is asked.
+        """
+        if params.get("page", "1") == "1":
+            return None
+        with self._lock:
+            kept = self._listings.get(_listing_key(path, params))
+        return kept[1] if kept and kept[0] == _shape(repo) else None
+
+    def _keep_listing(self, path: str, params: dict[str, str], repo: FakeRepo, listing: _Listing) -> None:
+        with self._lock:
+            self._listings[_listing_key(path, params)] = (_shape(repo), listing)
 
     def _exhaust(self, reset_in: float) -> None:
         with self._lock:
@@ -210,7 +229,11 @@ class _Handler(BaseHTTPRequestHandler):
             repo = fake.world.get(f"{match['owner']}/{match['name']}")
             if repo is None or (repo.private and not authorized):
                 return self._send(404, _not_found(), rate_headers)
-            payload = _render(route, repo, match.groupdict(), params, fake.url)
+            payload = fake._listing(path, params, repo) or _render(
+                route, repo, match.groupdict(), params, fake.url
+            )
+            if isinstance(payload, _Listing):
+                fake._keep_listing(path, params, repo, payload)
             if payload is None:
                 return self._send(404, _not_found(), rate_headers)
             if isinstance(payload, _Listing):
@@ -258,6 +281,15 @@ class _Listing:
 
     items: list[Any]
     render: Callable[[Any], Json]
+
+
+def _listing_key(path: str, params: dict[str, str]) -> tuple[str, str]:
+    return path, repr(sorted((k, v) for k, v in params.items() if k not in ("page", "per_page")))
+
+
+def _shape(repo: FakeRepo) -> tuple[int, ...]:
+    """What a kept list depends on that adding an item or a comment changes."""
+    return len(repo.issues), len(repo.pulls), len(repo.comments), int(repo.issues_list_merged_at)
 
 
 def _newest_first(params: dict[str, str], default: str = "desc") -> bool:
