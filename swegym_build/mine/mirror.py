@@ -82,10 +82,10 @@ class Mirror:
             if not (path / "HEAD").exists():
                 path.parent.mkdir(parents=True, exist_ok=True)
                 git.Repo.init(path, bare=True)
-                repo = git.Repo(path)
-                repo.git.remote("add", "origin", clone_url)
             repo = git.Repo(path)
-            repo.git.remote("set-url", "origin", clone_url)
+            # A run killed between `init` and `remote add` left a mirror with no origin.
+            has_origin = "origin" in repo.git.remote().split()
+            repo.git.remote("set-url" if has_origin else "add", "origin", clone_url)
             # A commit-graph keeps merge-bases against a tip far from the fork point fast.
             repo.git.config("fetch.writeCommitGraph", "true")
             repo.git.fetch("--quiet", "--force", "--no-tags", "origin", *FETCH_REFSPECS, env=env)

@@ -99,3 +99,18 @@ def test_torn_last_line_and_missing_state_row_are_repaired(fake_github: FakeGitH
 
     subprocess.run(_command(fake_github, workdir), env=_env(), check=True, capture_output=True)
     assert raw.read_bytes() == expected
+
+
+def test_a_mirror_left_without_its_remote_by_a_kill_is_completed(
+    fake_github: FakeGitHub, tmp_path: Path
+) -> None:
+    reference = tmp_path / "reference"
+    subprocess.run(_command(fake_github, reference), env=_env(), check=True, capture_output=True)
+    # As if killed right after `git init --bare` of the mirror, before its remote was added.
+    workdir = tmp_path / "killed"
+    mirror = workdir / "repos" / "swegym-demo__calculator.git"
+    subprocess.run(["git", "init", "--quiet", "--bare", str(mirror)], check=True)
+    result = subprocess.run(_command(fake_github, workdir), env=_env(), capture_output=True, text=True)
+    assert result.returncode == 0, result.stderr
+    raw = "raw/swegym-demo__calculator.jsonl"
+    assert (workdir / raw).read_bytes() == (reference / raw).read_bytes()
