@@ -59,7 +59,7 @@ def test_publish_pushes_images_to_the_registry_and_the_dataset_to_the_hub(
         assert name.startswith(f"{registry.address}/acme/sweb.eval.x86_64.")
         assert name == first.image_names[row["instance_id"]]
     # A pushed image comes back from the registry as the same image.
-    name = rows[0]["image_name"]
+    name = rows[0]["image"]
     local_id = docker_client.images.get(name).id
     docker_client.images.remove(name)
     assert docker_client.images.pull(name).id == local_id
