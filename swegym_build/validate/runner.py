@@ -233,24 +233,23 @@ class _Capture:
 def _read_stream(
     stream: Iterator[tuple[bytes | None, bytes | None]], capture: _Capture, marker: bytes, on_over: Any
 ) -> None:
+    """Fill `capture` from the attach stream, up to its cap; past the cap, the container is killed
+    (from another thread) and the rest is read and dropped until the stream ends: an unread
+    stream would block the engine's copy of the container's output, and the kill with it."""
     try:
         for out, err in stream:
             if err and len(capture.stderr) < STDERR_CAP:
                 capture.stderr += err[: STDERR_CAP - len(capture.stderr)]
-            if not out:
+            if not out or capture.over:
                 continue
-            if capture.marker_at is None:
-                tail_from = max(0, len(capture.stdout) - len(marker))
-                capture.stdout += out[: capture.cap + 1]
-                if marker in capture.stdout[tail_from:]:
-                    capture.marker_at = time.monotonic()
-            else:
-                capture.stdout += out[: capture.cap + 1]
+            tail_from = max(0, len(capture.stdout) - len(marker))
+            capture.stdout += out[: capture.cap + 1]
+            if capture.marker_at is None and marker in capture.stdout[tail_from:]:
+                capture.marker_at = time.monotonic()
             if len(capture.stdout) > capture.cap:
                 del capture.stdout[capture.cap :]
                 capture.over = True
-                on_over()
-                return
+                threading.Thread(target=on_over, daemon=True).start()
     except (requests.exceptions.RequestException, OSError, docker.errors.DockerException) as error:
         log.debug("attach stream ended: %s", error)
     finally:
