@@ -39,6 +39,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
+from swegym_build.dockerio import engine_client
 from swegym_build.errors import GitError, SpecError
 from swegym_build.jsonl import read_jsonl, write_jsonl_atomically
 from swegym_build.records import TaskInstance, instance_id_for, repo_slug
@@ -300,7 +301,6 @@ def build_and_validate(
 ) -> dict[str, str]:
     """Build (and validate) through the pipeline's stage functions, and check each built env's
     collection (the verification of its recipe); a line per stage."""
-    import docker
 
     from swegym_build.pipeline import run_build_stage, run_validate_stage
     from swegym_build.validate.stage import ValidateOptions
@@ -316,7 +316,7 @@ def build_and_validate(
         f"{time.monotonic() - started:.0f} s"
     )
     started = time.monotonic()
-    lines["verify"] = verify_envs(docker.from_env(timeout=600), workspace, repos)
+    lines["verify"] = verify_envs(engine_client(check=False), workspace, repos)
     lines["verify"] += f"; {time.monotonic() - started:.0f} s"
     if validate:
         started = time.monotonic()

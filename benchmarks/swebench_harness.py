@@ -23,9 +23,8 @@ import tempfile
 from datetime import datetime
 from pathlib import Path
 
-import docker
-
 from swegym_build.demo import mine_sample
+from swegym_build.dockerio import engine_client
 from swegym_build.images.stage import load_versioned, run_build
 from swegym_build.publish.stage import PublishOptions, run_publish
 from swegym_build.state import StateStore
@@ -46,7 +45,7 @@ _TEST_RUNTIME = re.compile(r"Test runtime: ([\d_.]+) seconds")
 
 def published_demo(folder: Path) -> Path:
     """The sample built, validated (one run a side) and published as a dry run; its train.jsonl."""
-    client = docker.from_env(timeout=600)
+    client = engine_client(check=False)
     workspace = Workspace.resolve(folder / "ws")
     mine_sample(workspace)
     state = StateStore(workspace.state_db)

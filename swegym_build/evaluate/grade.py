@@ -19,6 +19,7 @@ from typing import Any
 
 import docker
 
+from swegym_build.dockerio import engine_client
 from swegym_build.errors import ValidationError
 from swegym_build.records import TaskInstance
 from swegym_build.validate.checks import check_side
@@ -144,7 +145,7 @@ def grade_instance(
         report.reason, report.detail = "unsafe_patch", str(error)
         return report
     limits = limits or ContainerLimits()
-    client = client or docker.from_env(timeout=600)
+    client = client or engine_client(check=False)
     config = instance.install_config or {}
     report.tampered_tests = tampered_files(patch, instance.test_patch)
     restored = sorted(set(report.tampered_tests) | set(touched_files(instance.test_patch)))

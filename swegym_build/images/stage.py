@@ -19,7 +19,7 @@ from pathlib import Path
 
 import docker
 
-from swegym_build.dockerio import push_local_tag
+from swegym_build.dockerio import engine_client, push_local_tag
 from swegym_build.errors import BuildError, GitError
 from swegym_build.executors import Executor, LocalExecutor
 from swegym_build.images.base_image import BaseImage, ensure_base_image
@@ -171,7 +171,7 @@ def build_job(job: BuildJob) -> BuildOutcome:
         log_file = Path(folder) / "build.log"
         log_file.touch()
         try:
-            client = docker.from_env(timeout=600)
+            client = engine_client(check=False)
             recipe = _with_env_on_this_node(client, job, log_file)
             image = ensure_instance_image(client, recipe, job.mirror, log_file)
             env_size = int(client.images.get(recipe.env_image_id).attrs["Size"])

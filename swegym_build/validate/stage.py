@@ -31,7 +31,7 @@ from typing import Any
 
 import docker
 
-from swegym_build.dockerio import pull_local_tag
+from swegym_build.dockerio import engine_client, pull_local_tag
 from swegym_build.errors import ValidationError
 from swegym_build.executors import Executor, LocalExecutor
 from swegym_build.images.engine import existing_image
@@ -173,7 +173,7 @@ def run_validate(
             )
     interrupted = False
     if jobs:
-        client = docker.from_env(timeout=600)
+        client = engine_client(check=False)
         if removed := remove_orphans(client):
             notify(f"removed {removed} containers left by earlier runs")
         notify(f"validating {len(jobs)} instances")
@@ -247,7 +247,7 @@ def _record_safely(
 
 def remove_images(state: StateStore, instance_ids: list[str], env_too: bool) -> int:
     """Remove the instance images of judged instances (and their env images); return bytes freed."""
-    client = docker.from_env(timeout=600)
+    client = engine_client(check=False)
     details = {r.instance_id: json.loads(r.detail) for r in state.records("build") if r.status == KEPT}
     judged = {r.instance_id for r in state.records(STAGE) if r.status in (KEPT, REJECTED)}
     chosen = [i for i in instance_ids if i in details and i in judged]
@@ -309,7 +309,7 @@ def validate_job(job: ValidateJob) -> ValidateOutcome:
     """The worker's half: judge one instance; never raises (any failure is that instance's result)."""
     logs: dict[str, bytes] = {}
     try:
-        result = _judge(docker.from_env(timeout=600), job, logs)
+        result = _judge(engine_client(check=False), job, logs)
     except Interrupted:
         result = {"reason": INTERRUPTED}
     except Exception as error:  # one instance's failure must not end the others
