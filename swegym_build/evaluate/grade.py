@@ -56,7 +56,8 @@ class Report:
     detail: str = ""
     tampered_tests: list[str] = field(default_factory=list)
     tests_status: dict[str, dict[str, list[str]]] = field(default_factory=dict)
-    seconds: float = 0.0
+    seconds: float = 0.0  # wall time of the grading
+    test_seconds: float = 0.0  # of it, the test command's own run time
 
     def to_swebench(self) -> dict[str, Any]:
         """`report.json` as SWE-bench writes it: `{instance_id: {...}}`."""
@@ -159,6 +160,7 @@ def grade_instance(
         )
         prepared = prepare_side(client, image, instance.instance_id, request, limits)
         result = run_side(prepared, instance.instance_id, limits.timeout)
+        report.test_seconds += result.test_seconds
         if result.failure:
             report.reason, report.detail = result.failure, result.setup_log[-2000:]
             report.patch_successfully_applied = result.failure != "patch_apply_failed"
@@ -182,4 +184,5 @@ def grade_instance(
         for name, tests in (("FAIL_TO_PASS", instance.FAIL_TO_PASS), ("PASS_TO_PASS", instance.PASS_TO_PASS))
     }
     report.seconds = round(time.monotonic() - started, 3)
+    report.test_seconds = round(report.test_seconds, 3)
     return report
