@@ -14,6 +14,7 @@ from rich.table import Table
 from rich.text import Text
 
 from swegym_build.github.transport import ApiStats
+from swegym_build.images.progress import DETAIL
 from swegym_build.images.stage import BuildSummary
 from swegym_build.mine.miner import MineProgress, MineSummary
 from swegym_build.publish.stage import PublishSummary
@@ -47,6 +48,8 @@ class _LogProgress:
     def __call__(self, message: str) -> None:
         with self._lock:
             self.last_message, self.last_message_said = message, False
+            if message.startswith(DETAIL):
+                return  # a build's own output line: the heartbeat names the latest one
             if time.monotonic() - self.last_said >= self.throttle:
                 self._say(message)
                 self.last_message_said = True

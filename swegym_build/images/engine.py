@@ -12,7 +12,7 @@ import docker
 from docker.models.images import Image
 
 from swegym_build.errors import BuildError
-from swegym_build.images.progress import Progress
+from swegym_build.images.progress import DETAIL, Progress
 
 log = logging.getLogger(__name__)
 
@@ -81,7 +81,7 @@ def build_image(
                 if "stream" in chunk:
                     out.write(chunk["stream"])
                     if progress is not None and chunk["stream"].strip():
-                        progress(chunk["stream"].strip().splitlines()[-1])
+                        progress(DETAIL + chunk["stream"].strip().splitlines()[-1])
                 if "error" in chunk:
                     error = str(chunk["error"]).strip()
                     out.write(error + "\n")

@@ -9,6 +9,7 @@ import pytest
 from rich.console import Console
 
 from swegym_build import display
+from swegym_build.images.progress import DETAIL
 from swegym_build.images.stage import BuildSummary
 
 
@@ -65,3 +66,19 @@ def test_an_env_failure_shared_by_many_instances_is_reported_once(log_console: i
     assert "env_build_failed (34 instances: getmoto__moto-1, getmoto__moto-2" in out
     assert "and 29 more" in out
     assert out.count("git apply failed") == 1
+
+
+def test_a_builds_own_output_lines_stay_out_of_the_log_but_in_the_heartbeat(
+    log_console: io.StringIO, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    monkeypatch.setattr(display, "LOG_INTERVAL", 0.2)
+    with display.stage_progress("build (1 instances)") as progress:
+        progress("env image owner/repo 1.0")
+        for step in range(1, 40):
+            progress(f"{DETAIL}Step {step}/40 : RUN pip install thing{step}")
+        time.sleep(0.7)
+        progress("instance image owner__repo-1")
+    lines = log_console.getvalue().splitlines()
+    assert not [line for line in lines if "Step" in line and "still working" not in line]
+    assert any("still working" in line and "Step 39/40" in line for line in lines)
+    assert lines[-2].endswith("build (1 instances): instance image owner__repo-1")
