@@ -10,6 +10,7 @@ import pytest
 
 from swegym_build.evaluate import grade
 from swegym_build.evaluate.stage import run_evaluate
+from swegym_build.executors import RayExecutor
 from swegym_build.images.stage import load_versioned
 from swegym_build.state import StateStore
 from swegym_build.validate.runner import ContainerLimits
@@ -122,3 +123,30 @@ def test_evaluate_writes_swebench_reports_and_a_summary(built_sample: Workspace,
     assert report["swegym-demo__calculator-2"]["resolved"] is True
     again = run_evaluate(workspace, predictions, dataset, limits=LIMITS)
     assert again.already_done == 2 and summary.ids("resolved") == again.ids("resolved")
+
+
+def test_evaluate_on_ray_gives_the_local_verdicts(built_sample: Workspace, tmp_path: Path) -> None:
+    rows = _rows(built_sample)
+    dataset = tmp_path / "tasks.jsonl"
+    dataset.write_text("".join(json.dumps(row) + "\n" for row in rows.values()))
+    predictions = tmp_path / "preds.jsonl"
+    wrong = {"swegym-demo__calculator-2": rows["swegym-demo__calculator-10"]["patch"]}
+    predictions.write_text(
+        "".join(
+            json.dumps(
+                {"instance_id": i, "model_patch": wrong.get(i, row["patch"]), "model_name_or_path": "m"}
+            )
+            + "\n"
+            for i, row in rows.items()
+        )
+    )
+    local = run_evaluate(Workspace.resolve(tmp_path / "local"), predictions, dataset, limits=LIMITS)
+    on_ray = run_evaluate(
+        Workspace.resolve(tmp_path / "ray"),
+        predictions,
+        dataset,
+        limits=LIMITS,
+        executor=RayExecutor(slots=2),
+    )
+    assert on_ray.ids("resolved") == local.ids("resolved") == ["swegym-demo__calculator-10"]
+    assert on_ray.ids("unresolved") == local.ids("unresolved") == ["swegym-demo__calculator-2"]
