@@ -92,6 +92,26 @@ class ContainerLimits:
     disk_bytes: int = 2 * 2**30  # writable layer per container, and the largest single file
     tmp_bytes: int = 512 * 2**20  # the /tmp tmpfs
 
+    def container_options(self) -> dict[str, Any]:
+        """The engine options that contain untrusted code: no network, no capabilities, no
+        privilege escalation, memory/CPU/pids limits, a size-limited /tmp, a file-size and no core
+        limit. Every container that runs a repository's code (tests, collection) starts with them."""
+        return {
+            "network_mode": "none",
+            "mem_limit": self.memory,
+            "memswap_limit": self.memory,
+            "nano_cpus": int(self.cpus * 1e9),
+            "pids_limit": self.pids,
+            "cap_drop": ["ALL"],
+            "security_opt": ["no-new-privileges"],
+            "tmpfs": {"/tmp": f"rw,exec,nosuid,nodev,size={self.tmp_bytes},mode=1777"},
+            "shm_size": "64m",
+            "ulimits": [
+                Ulimit(name="fsize", soft=self.disk_bytes, hard=self.disk_bytes),
+                Ulimit(name="core", soft=0, hard=0),
+            ],
+        }
+
 
 @dataclass(frozen=True)
 class Markers:
@@ -311,20 +331,8 @@ def _create(
         stdin_open=True,
         user="0:0",
         working_dir="/testbed",
-        network_mode="none",
-        mem_limit=limits.memory,
-        memswap_limit=limits.memory,
-        nano_cpus=int(limits.cpus * 1e9),
-        pids_limit=limits.pids,
-        cap_drop=["ALL"],
         cap_add=ROOT_CAPABILITIES,
-        security_opt=["no-new-privileges"],
-        tmpfs={"/tmp": f"rw,exec,nosuid,nodev,size={limits.tmp_bytes},mode=1777"},
-        shm_size="64m",
-        ulimits=[
-            Ulimit(name="fsize", soft=limits.disk_bytes, hard=limits.disk_bytes),
-            Ulimit(name="core", soft=0, hard=0),
-        ],
+        **limits.container_options(),
         log_config=LogConfig(type="none"),
         labels=tier_labels(
             "validate", instance_id=instance_id, side=request.side, **{OWNER_KEY: owner_label()}

@@ -125,13 +125,7 @@ def check_collection(
         user=TEST_USER,
         working_dir="/testbed",
         environment={str(k): str(v) for k, v in (install_config.get("env") or {}).items()},
-        network_mode="none",
-        mem_limit=limits.memory,
-        memswap_limit=limits.memory,
-        nano_cpus=int(limits.cpus * 1e9),
-        pids_limit=limits.pids,
-        cap_drop=["ALL"],
-        security_opt=["no-new-privileges"],
+        **limits.container_options(),
         labels=tier_labels("verify", image=image),
     )
     try:
