@@ -224,16 +224,7 @@ def first_runs(args: argparse.Namespace, root: Path) -> None:
         second = mine_once(fake, workspace)
         print_run("Second run (unchanged world, same workspace)", second, world, [])
 
-        repo = world.get(REPO_NAME)
-        assert repo is not None
-        new = grow_synthetic_world(
-            repo,
-            pulls=args.new_pulls,
-            issues=args.new_issues,
-            comments_per_issue=args.comments_per_issue,
-            comments_per_pull=args.comments_per_pull,
-            seed=args.seed + 1,
-        )
+        new = grow(world, args)
         grown = mine_once(fake, workspace)
         print_run(
             f"Incremental run (after {args.new_pulls} new PRs and {args.new_issues} new issues)",
@@ -349,16 +340,7 @@ def scaling(args: argparse.Namespace, root: Path) -> None:
             first = mine_once(fake, workspace)
             again = mine_once(fake, workspace)
             third = mine_once(fake, workspace)
-            repo = world.get(REPO_NAME)
-            assert repo is not None
-            new = grow_synthetic_world(
-                repo,
-                pulls=args.new_pulls,
-                issues=args.new_issues,
-                comments_per_issue=args.comments_per_issue,
-                comments_per_pull=args.comments_per_pull,
-                seed=args.seed + 1,
-            )
+            new = grow(world, args)
             grown = mine_once(fake, workspace)
         verdict = truth_check(workspace, new, set(new.kinds))
 
@@ -415,6 +397,20 @@ def parse_args() -> argparse.Namespace:
         help="keep worlds and workspaces in a new folder here (default: a temp dir, removed)",
     )
     return parser.parse_args()
+
+
+def grow(world: World, args: argparse.Namespace) -> SyntheticTruth:
+    """The incremental step of every mode: new PRs, issues and comments on the benchmark repo."""
+    repo = world.get(REPO_NAME)
+    assert repo is not None
+    return grow_synthetic_world(
+        repo,
+        pulls=args.new_pulls,
+        issues=args.new_issues,
+        comments_per_issue=args.comments_per_issue,
+        comments_per_pull=args.comments_per_pull,
+        seed=args.seed + 1,
+    )
 
 
 def main() -> None:
