@@ -134,37 +134,34 @@ def _issue_urls(repo: FakeRepo, number: int, base: str, page: str = "issues") ->
     }
 
 
-def issue_json(repo: FakeRepo, issue: FakeIssue, base: str, comments: int) -> dict[str, Any]:
+def _listed_item(
+    repo: FakeRepo, item: FakeIssue | FakePull, base: str, comments: int, page: str
+) -> dict[str, Any]:
+    """The fields the issues list gives an issue and a pull request alike."""
     return {
-        "id": issue.number + 10**6,
-        "number": issue.number,
-        "title": issue.title,
-        "body": issue.body,
-        "state": issue.state,
-        "user": _user(issue.user, base),
+        "id": item.number + 10**6,
+        "number": item.number,
+        "title": item.title,
+        "body": item.body,
+        "state": item.state,
+        "user": _user(item.user, base),
         "labels": [],
         "comments": comments,
-        "created_at": issue.created_at,
-        "updated_at": issue.updated_at,
-        "closed_at": issue.closed_at,
-        **_issue_urls(repo, issue.number, base),
+        "created_at": item.created_at,
+        "updated_at": item.updated_at,
+        "closed_at": item.closed_at,
+        **_issue_urls(repo, item.number, base, page=page),
     }
+
+
+def issue_json(repo: FakeRepo, issue: FakeIssue, base: str, comments: int) -> dict[str, Any]:
+    return _listed_item(repo, issue, base, comments, page="issues")
 
 
 def pull_as_issue_json(repo: FakeRepo, pull: FakePull, base: str, comments: int) -> dict[str, Any]:
     """A pull request as the issues list shows it (GitHub lists PRs among issues)."""
     return {
-        "id": pull.number + 10**6,
-        "number": pull.number,
-        "title": pull.title,
-        "body": pull.body,
-        "state": pull.state,
-        "user": _user(pull.user, base),
-        "labels": [],
-        "comments": comments,
-        "created_at": pull.created_at,
-        "updated_at": pull.updated_at,
-        "closed_at": pull.closed_at,
+        **_listed_item(repo, pull, base, comments, page="pull"),
         "pull_request": {
             "url": f"{base}/repos/{repo.full_name}/pulls/{pull.number}",
             "html_url": f"https://github.com/{repo.full_name}/pull/{pull.number}",
@@ -172,7 +169,6 @@ def pull_as_issue_json(repo: FakeRepo, pull: FakePull, base: str, comments: int)
             "patch_url": f"https://github.com/{repo.full_name}/pull/{pull.number}.patch",
             **({"merged_at": pull.merged_at} if repo.issues_list_merged_at else {}),
         },
-        **_issue_urls(repo, pull.number, base, page="pull"),
     }
 
 
