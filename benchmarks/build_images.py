@@ -32,9 +32,11 @@ import docker
 
 from swegym_build.demo import SAMPLE_REPO, mine_sample
 from swegym_build.dockerio import engine_client
-from swegym_build.images.labels import OWNER_LABEL
-from swegym_build.images.stage import BuildSummary, load_versioned, run_build
+from swegym_build.executors import LocalExecutor
+from swegym_build.handoff import read_versioned
+from swegym_build.images.stage import BuildSummary, run_build
 from swegym_build.jsonl import write_jsonl_atomically
+from swegym_build.labels import OWNER_LABEL
 from swegym_build.records import TaskInstance, instance_id_for
 from swegym_build.state import StateStore
 from swegym_build.versions.stage import run_versions
@@ -100,13 +102,13 @@ def measure(client: docker.DockerClient, workspace: Workspace, repo: str) -> Non
         got = choice.python or "-"
         print(f"   {repo} {version}: Python {got} (spec {choice.requested}): {choice.reason[:160]}")
     print(f"   substitutions: {len(versions.substitutions)}, no_python: {len(versions.no_python)}")
-    instances = load_versioned(workspace, [repo], None)
+    instances = read_versioned(workspace, [repo], None)
     remove_images(client, repo)
     started = time.monotonic()
-    cold = run_build(client, workspace, state, instances, workers=2)
+    cold = run_build(client, workspace, state, instances, executor=LocalExecutor(2))
     cold_seconds = time.monotonic() - started
     started = time.monotonic()
-    warm = run_build(client, workspace, state, instances, workers=2)
+    warm = run_build(client, workspace, state, instances, executor=LocalExecutor(2))
     warm_seconds = time.monotonic() - started
     report(repo, instances, cold, cold_seconds, warm, warm_seconds)
 
@@ -120,8 +122,8 @@ def report(
     warm_s: float,
 ) -> None:
     print(f"\n== {repo}: {len(instances)} instances, versions {sorted({i.version for i in instances})}")
-    for failure in cold.failures:
-        print(f"   FAILED {failure[0]}: {failure[1]}: {failure[2].splitlines()[0]}")
+    for failure in cold.report.problems:
+        print(f"   FAILED {failure.instance_id}: {failure.reason}: {failure.detail.splitlines()[0]}")
     for tag, size in cold.env_images.items():
         print(f"   env image {tag}: {size / 1e6:.1f} MB")
     marginal = sorted(cold.marginal_bytes.values())

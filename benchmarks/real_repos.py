@@ -26,7 +26,6 @@ numbers: this measures, it does not gate.
 from __future__ import annotations
 
 import argparse
-import json
 import os
 import re
 import shutil
@@ -41,12 +40,13 @@ from typing import Any
 
 from swegym_build.dockerio import engine_client
 from swegym_build.errors import GitError, SpecError
+from swegym_build.handoff import read_built
 from swegym_build.jsonl import read_jsonl, write_jsonl_atomically
 from swegym_build.records import TaskInstance, instance_id_for, repo_slug
 from swegym_build.specs import RepoSpec, draft_spec, load_spec, load_spec_file, write_draft
 from swegym_build.specs.loader import SPECS_DIR_ENV, default_specs_dir
 from swegym_build.specs.ranges import parse_version
-from swegym_build.state import KEPT, StateStore
+from swegym_build.state import StateStore
 from swegym_build.testpaths import is_test_path
 from swegym_build.verify import check_collection
 from swegym_build.versions import VersionOverride, infer_version
@@ -309,7 +309,7 @@ def build_and_validate(
     lines: dict[str, str] = {}
     started = time.monotonic()
     built = run_build_stage(workspace, repos)
-    reasons = Counter(reason for _, reason, _ in built.failures)
+    reasons = Counter(failure.reason for failure in built.report.problems)
     lines["build"] = (
         f"{sum(built.outcomes.values())} instances: {dict(built.outcomes)}; env images "
         f"{len(built.env_images)} ({sum(built.env_images.values()) / 1e9:.2f} GB); failures {dict(reasons)}; "
@@ -327,16 +327,13 @@ def build_and_validate(
 
 def verify_envs(client: Any, workspace: Workspace, repos: list[str]) -> str:
     """Envs whose recipe collects tests, of the (repo, version) envs the versioned rows ask for."""
-    state = StateStore(workspace.state_db)
-    try:
-        built = {r.instance_id: json.loads(r.detail) for r in state.records("build") if r.status == KEPT}
-    finally:
-        state.close()
+    built = read_built(workspace, repos)
     envs: dict[tuple[str, str], tuple[str | None, dict[str, Any]]] = {}
     for repo in repos:
         for row in read_jsonl(workspace.versioned_file(repo)):
             key = (repo, row["version"])
-            image = built.get(row["instance_id"], {}).get("env_image")
+            record = built.get(row["instance_id"])
+            image = record.env_image if record else None
             if image or key not in envs:
                 envs[key] = (image, row["install_config"])
     outcomes: Counter[str] = Counter()

@@ -23,13 +23,15 @@ import tempfile
 from datetime import datetime
 from pathlib import Path
 
+from swegym_build.containment import ContainerLimits
 from swegym_build.demo import mine_sample
 from swegym_build.dockerio import engine_client
-from swegym_build.images.stage import load_versioned, run_build
+from swegym_build.executors import LocalExecutor
+from swegym_build.handoff import read_versioned
+from swegym_build.images.stage import run_build
 from swegym_build.publish.stage import PublishOptions, run_publish
 from swegym_build.state import StateStore
 from swegym_build.testing.swebench_harness import VERSION, run_evaluation, swebench_python
-from swegym_build.validate.runner import ContainerLimits
 from swegym_build.validate.stage import ValidateOptions, run_validate
 from swegym_build.versions.stage import run_versions
 from swegym_build.workspace import Workspace
@@ -50,10 +52,10 @@ def published_demo(folder: Path) -> Path:
     mine_sample(workspace)
     state = StateStore(workspace.state_db)
     run_versions(workspace, state)
-    instances = load_versioned(workspace, None, None)
-    run_build(client, workspace, state, instances, workers=2)
-    options = ValidateOptions(runs=1, limits=ContainerLimits(timeout=20.0), workers=2)
-    run_validate(workspace, state, instances, options)
+    instances = read_versioned(workspace, None, None)
+    run_build(client, workspace, state, instances, executor=LocalExecutor(2))
+    options = ValidateOptions(runs=1, limits=ContainerLimits(timeout=20.0))
+    run_validate(workspace, state, instances, options, LocalExecutor(2))
     publish = PublishOptions(repo_id="bench/swebench", namespace="bench", dry_run=True)
     return run_publish(client, workspace, state, publish).export.folder / "jsonl" / "train.jsonl"
 

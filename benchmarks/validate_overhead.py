@@ -17,11 +17,13 @@ import statistics
 import tempfile
 from pathlib import Path
 
+from swegym_build.containment import ContainerLimits
 from swegym_build.demo import mine_sample
 from swegym_build.dockerio import engine_client
-from swegym_build.images.stage import load_versioned, run_build
+from swegym_build.executors import LocalExecutor
+from swegym_build.handoff import read_versioned
+from swegym_build.images.stage import run_build
 from swegym_build.state import StateStore
-from swegym_build.validate.runner import ContainerLimits
 from swegym_build.validate.stage import ValidateOptions, read_result, run_validate
 from swegym_build.versions.stage import run_versions
 from swegym_build.workspace import Workspace
@@ -42,16 +44,18 @@ def main() -> None:
         mine_sample(workspace)
         state = StateStore(workspace.state_db)
         run_versions(workspace, state)
-        instances = load_versioned(workspace, None, None)
-        run_build(client, workspace, state, instances, workers=2)
+        instances = read_versioned(workspace, None, None)
+        run_build(client, workspace, state, instances, executor=LocalExecutor(2))
         limits = ContainerLimits(timeout=args.timeout)
-        options = ValidateOptions(runs=args.runs, limits=limits, workers=args.workers)
-        summary = run_validate(workspace, state, instances, options)
+        options = ValidateOptions(runs=args.runs, limits=limits)
+        summary = run_validate(workspace, state, instances, options, LocalExecutor(args.workers))
         print(f"{'instance':32} {'verdict':16} {'wall s':>8} {'tests s':>8} {'overhead s/run':>15}")
         for instance in instances:
-            result = read_result(workspace, instance.instance_id) or {}
-            reason, wall = result.get("reason", "?"), result.get("wall_seconds", 0)
-            tests, overhead = result.get("test_seconds", 0), result.get("overhead_per_run", 0)
+            result = read_result(workspace, instance.instance_id)
+            reason = result.reason if result else "?"
+            wall = (result.wall_seconds if result else 0) or 0
+            tests = (result.test_seconds if result else 0) or 0
+            overhead = (result.overhead_per_run if result else 0) or 0
             print(f"{instance.instance_id:32} {reason:16} {wall:8.2f} {tests:8.2f} {overhead:15.3f}")
         overhead = summary.overhead_per_run
         print(

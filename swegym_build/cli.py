@@ -165,9 +165,7 @@ def build(
 
     chosen = make_executor(executor, workers, ray_address)
     downloads = PythonDownloads.from_env(python_mirror)
-    run_build_stage(
-        Workspace.resolve(workdir), repo or None, instances or None, workers, chosen, registry, downloads
-    )
+    run_build_stage(Workspace.resolve(workdir), repo or None, instances or None, chosen, registry, downloads)
 
 
 @app.command()
@@ -201,9 +199,9 @@ def validate(
 
     Ctrl-C (or SIGTERM) stops it: finished instances are recorded, running containers removed, exit 130.
     """
+    from swegym_build.containment import ContainerLimits
     from swegym_build.executors import make_executor
     from swegym_build.pipeline import run_validate_stage
-    from swegym_build.validate.runner import ContainerLimits
     from swegym_build.validate.stage import ValidateOptions
     from swegym_build.workspace import Workspace
 
@@ -215,7 +213,7 @@ def validate(
     if retries < 0:
         raise typer.BadParameter("zero or more", param_hint="--retries")
     options = ValidateOptions(
-        runs=runs, limits=limits, workers=workers, force=force, registry=registry, keep=keep, retries=retries
+        runs=runs, limits=limits, force=force, registry=registry, keep=keep, retries=retries
     )
     chosen = make_executor(executor, workers, ray_address)
     try:
@@ -250,13 +248,13 @@ def evaluate(
     workdir: Workdir = None,
 ) -> None:
     """Grade agent predictions in validate's hardened runner; SWE-bench report.json and summary."""
+    from swegym_build.containment import ContainerLimits
     from swegym_build.evaluate.stage import run_evaluate
     from swegym_build.executors import make_executor
-    from swegym_build.validate.runner import ContainerLimits
     from swegym_build.workspace import Workspace
 
     summary = run_evaluate(
-        Workspace.resolve(workdir), predictions, dataset, runs, ContainerLimits(timeout), workers,
+        Workspace.resolve(workdir), predictions, dataset, runs, ContainerLimits(timeout),
         make_executor(executor, workers, ray_address), force,
     )  # fmt: skip
     resolved = summary.ids("resolved")

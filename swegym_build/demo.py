@@ -10,6 +10,8 @@ from __future__ import annotations
 from dataclasses import dataclass
 from pathlib import Path
 
+from swegym_build.containment import ContainerLimits
+from swegym_build.executors import LocalExecutor
 from swegym_build.jsonl import read_jsonl
 from swegym_build.mine.decide import DiffLimits
 from swegym_build.mine.miner import MineOptions
@@ -24,7 +26,6 @@ from swegym_build.pipeline import (
 from swegym_build.publish.stage import PublishOptions
 from swegym_build.testing.fakegithub import FakeGitHub
 from swegym_build.testing.fakegithub.sample import build_sample_world
-from swegym_build.validate.runner import ContainerLimits
 from swegym_build.validate.stage import ValidateOptions
 from swegym_build.workspace import Workspace
 
@@ -55,9 +56,10 @@ def mine_sample(workspace: Workspace) -> None:
 def run_demo(workspace: Workspace, workers: int = 2) -> DemoResult:
     mine_sample(workspace)
     versioned = run_versions_stage(workspace, [SAMPLE_REPO])
-    built = run_build_stage(workspace, [SAMPLE_REPO], workers=workers)
-    validate_options = ValidateOptions(runs=3, limits=ContainerLimits(timeout=DEMO_TIMEOUT), workers=workers)
-    run_validate_stage(workspace, validate_options, [SAMPLE_REPO])
+    executor = LocalExecutor(workers)
+    built = run_build_stage(workspace, [SAMPLE_REPO], executor=executor)
+    validate_options = ValidateOptions(runs=3, limits=ContainerLimits(timeout=DEMO_TIMEOUT))
+    run_validate_stage(workspace, validate_options, [SAMPLE_REPO], executor=executor)
     published = run_publish_stage(
         workspace, PublishOptions(repo_id=DEMO_DATASET, dry_run=True), [SAMPLE_REPO]
     )

@@ -204,14 +204,6 @@ def versions_summary(summary: VersionsSummary) -> None:
         console.print(f"versioned: [bold]{path}[/bold]")
 
 
-def failures_by_cause(failures: list[tuple[str, str, str]]) -> dict[tuple[str, str], list[str]]:
-    """(reason, detail) -> the instances it stopped: an env that failed is one cause, said once."""
-    grouped: dict[tuple[str, str], list[str]] = {}
-    for instance_id, reason, detail in failures:
-        grouped.setdefault((reason, detail), []).append(instance_id)
-    return grouped
-
-
 def build_summary(summary: BuildSummary) -> None:
     table = Table(title="build")
     for column in ("tier", "built", "reused"):
@@ -221,7 +213,7 @@ def build_summary(summary: BuildSummary) -> None:
     console.print(table)
     if summary.nothing_built:
         console.print("every image was already built: nothing to do")
-    for (reason, detail), instance_ids in failures_by_cause(summary.failures).items():
+    for (reason, detail), instance_ids in summary.report.by_cause().items():
         shown = ", ".join(instance_ids[:5]) + (
             f" and {len(instance_ids) - 5} more" if len(instance_ids) > 5 else ""
         )

@@ -7,6 +7,7 @@ from collections.abc import Iterable
 from typing import Any
 
 import docker
+from docker.models.images import Image
 
 from swegym_build.errors import BuildError
 
@@ -29,6 +30,13 @@ def engine_client(check: bool = True) -> docker.DockerClient:
             f"cannot reach the Docker engine ({error}); is it running and is DOCKER_HOST right?"
         ) from error
     return client
+
+
+def existing_image(client: docker.DockerClient, tag: str) -> Image | None:
+    try:
+        return client.images.get(tag)
+    except docker.errors.ImageNotFound:
+        return None
 
 
 def push(client: docker.DockerClient, repository: str, tag: str) -> tuple[str, str | None]:

@@ -21,7 +21,8 @@ from swegym_build.executors import Executor
 from swegym_build.github.client import open_github
 from swegym_build.github.http_cache import HttpCache
 from swegym_build.github.transport import ApiStats, GitHubTransport
-from swegym_build.images.stage import BuildSummary, load_versioned, run_build
+from swegym_build.handoff import read_versioned
+from swegym_build.images.stage import BuildSummary, run_build
 from swegym_build.images.uv_python import PythonDownloads
 from swegym_build.mine.decide import DiffLimits
 from swegym_build.mine.miner import MineOptions, MineSummary, mine
@@ -90,18 +91,24 @@ def run_build_stage(
     workspace: Workspace,
     repos: list[str] | None = None,
     ids: list[str] | None = None,
-    workers: int = 2,
     executor: Executor | None = None,
     registry: str | None = None,
     downloads: PythonDownloads | None = None,
 ) -> BuildSummary:
-    instances = load_versioned(workspace, repos, ids)
+    instances = read_versioned(workspace, repos, ids)
     state = StateStore(workspace.state_db)
     try:
         with stage_progress(f"build ({len(instances)} instances)") as progress:
             client = engine_client()
             summary = run_build(
-                client, workspace, state, instances, workers, progress, executor, registry, downloads
+                client,
+                workspace,
+                state,
+                instances,
+                executor=executor,
+                notify=progress,
+                registry=registry,
+                downloads=downloads,
             )
     finally:
         state.close()
@@ -116,7 +123,7 @@ def run_validate_stage(
     ids: list[str] | None = None,
     executor: Executor | None = None,
 ) -> ValidateSummary:
-    instances = load_versioned(workspace, repos, ids)
+    instances = read_versioned(workspace, repos, ids)
     state = StateStore(workspace.state_db)
     try:
         engine_client()  # fail early and clearly when the engine is not there

@@ -45,6 +45,9 @@ class Workspace:
     def versioned_file(self, repo: str) -> Path:
         return self.root / "versioned" / f"{repo_slug(repo)}.jsonl"
 
+    def built_file(self, repo: str) -> Path:
+        return self.root / "built" / f"{repo_slug(repo)}.jsonl"
+
     def validated_file(self, repo: str) -> Path:
         return self.root / "validated" / f"{repo_slug(repo)}.jsonl"
 

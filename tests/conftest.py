@@ -10,7 +10,9 @@ from pathlib import Path
 import docker
 import pytest
 
-from swegym_build.images.stage import load_versioned, run_build
+from swegym_build.executors import LocalExecutor
+from swegym_build.handoff import read_versioned
+from swegym_build.images.stage import run_build
 from swegym_build.testing.fakegithub import FakeGitHub, World
 from swegym_build.testing.fakegithub.sample import build_sample_world
 from swegym_build.testing.registry import BINARY, INSTALL_HINT, LocalRegistry
@@ -69,8 +71,10 @@ def built_sample(
         run_mine(server, workspace)
     state = StateStore(workspace.state_db)
     run_versions(workspace, state)
-    summary = run_build(docker_client, workspace, state, load_versioned(workspace, None, None), workers=2)
-    assert summary.outcomes == {"kept": 7}, summary.failures
+    summary = run_build(
+        docker_client, workspace, state, read_versioned(workspace, None, None), executor=LocalExecutor(2)
+    )
+    assert summary.outcomes == {"kept": 7}, summary.report.problems
     return workspace
 
 
@@ -80,16 +84,17 @@ VALIDATION_TIMEOUT = 25.0
 @pytest.fixture(scope="session")
 def validated_sample(built_sample: Workspace, docker_client: docker.DockerClient) -> Workspace:
     """The built sample validated once per session (3 runs a side; the hanging test stops at 25 s)."""
+    from swegym_build.containment import ContainerLimits
     from swegym_build.state import StateStore
-    from swegym_build.validate.runner import ContainerLimits
     from swegym_build.validate.stage import ValidateOptions, run_validate
 
-    options = ValidateOptions(runs=3, limits=ContainerLimits(timeout=VALIDATION_TIMEOUT), workers=2)
+    options = ValidateOptions(runs=3, limits=ContainerLimits(timeout=VALIDATION_TIMEOUT))
     summary = run_validate(
         built_sample,
         StateStore(built_sample.state_db),
-        load_versioned(built_sample, None, None),
+        read_versioned(built_sample, None, None),
         options,
+        LocalExecutor(2),
     )
     assert sum(summary.outcomes.values()) == 7
     return built_sample

@@ -19,6 +19,7 @@ from typing import Any
 
 import docker
 
+from swegym_build.containment import ContainerLimits
 from swegym_build.dockerio import engine_client
 from swegym_build.errors import ValidationError
 from swegym_build.records import TaskInstance
@@ -27,7 +28,6 @@ from swegym_build.validate.evalscript import MODEL_PATCH, TEST_PATCH, render_gra
 from swegym_build.validate.parsers import is_pass
 from swegym_build.validate.runner import (
     SELF_KILL_GRACE,
-    ContainerLimits,
     Markers,
     SideRequest,
     prepare_side,
@@ -147,7 +147,7 @@ def grade_instance(
         return report
     limits = limits or ContainerLimits()
     client = client or engine_client(check=False)
-    config = instance.install_config or {}
+    config = instance.config
     report.tampered_tests = tampered_files(patch, instance.test_patch)
     restored = sorted(set(report.tampered_tests) | set(touched_files(instance.test_patch)))
     passed: dict[str, bool] = {}
@@ -166,7 +166,7 @@ def grade_instance(
             report.patch_successfully_applied = result.failure != "patch_apply_failed"
             break
         report.patch_successfully_applied = True
-        check = check_side(config["log_parser"], result.log, result.exit_code, result.files)
+        check = check_side(config.log_parser, result.log, result.exit_code, result.files)
         if check.problem or check.phantoms:
             report.reason = check.problem or "phantom_tests"
             report.detail = check.detail or f"phantom test ids: {', '.join(check.phantoms)}"

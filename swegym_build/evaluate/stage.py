@@ -16,6 +16,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
+from swegym_build.containment import ContainerLimits
 from swegym_build.errors import SwegymError
 from swegym_build.evaluate.grade import (
     EMPTY_PATCH,
@@ -26,11 +27,9 @@ from swegym_build.evaluate.grade import (
     instance_from_row,
 )
 from swegym_build.executors import Executor, LocalExecutor
+from swegym_build.handoff import read_built
 from swegym_build.jsonl import read_jsonl
 from swegym_build.records import TaskInstance
-from swegym_build.state import StateStore
-from swegym_build.validate.runner import ContainerLimits
-from swegym_build.validate.stage import built_images
 from swegym_build.workspace import Workspace
 
 log = logging.getLogger(__name__)
@@ -108,12 +107,11 @@ def run_evaluate(
     dataset: Path | None = None,
     runs: int = 1,
     limits: ContainerLimits | None = None,
-    workers: int = 1,
     executor: Executor | None = None,
     force: bool = False,
 ) -> EvaluateSummary:
     rows = {row["instance_id"]: row for row in load_dataset(workspace, dataset)}
-    images = built_images(StateStore(workspace.state_db)) if workspace.state_db.exists() else {}
+    images = {instance_id: record.image for instance_id, record in read_built(workspace).items()}
     chosen = load_predictions(predictions)
     model = str(chosen[0].get("model_name_or_path") or "model") if chosen else "model"
     summary = EvaluateSummary(model, workspace.root / "evaluation" / model.replace("/", "__"))
@@ -135,7 +133,7 @@ def run_evaluate(
         jobs.append(
             GradeJob(instance, image, prediction["model_patch"], model, runs, limits or ContainerLimits())
         )
-    for _, report in (executor or LocalExecutor(workers)).run(grade_job, jobs):
+    for _, report in (executor or LocalExecutor(1)).run(grade_job, jobs):
         _write(summary, report)
     totals = {
         "total_instances": len(rows),

@@ -19,15 +19,16 @@ from pathlib import Path
 import docker
 from docker.models.images import Image
 
+from swegym_build.dockerio import existing_image
 from swegym_build.errors import BuildError
 from swegym_build.images.cache import cache_dir, file_lock
-from swegym_build.images.engine import build_image, existing_image, inputs_digest
-from swegym_build.images.labels import tier_labels
+from swegym_build.images.engine import build_image, inputs_digest
 from swegym_build.images.progress import Progress, report
 from swegym_build.images.python_provider import ProvidedPython, provide_python, python_minor
 from swegym_build.images.rootfs import ensure_rootfs_image
 from swegym_build.images.uv_binary import UV_VERSION, fetch_uv
 from swegym_build.images.uv_python import PythonDownloads
+from swegym_build.labels import tier_labels
 from swegym_build.workspace import Workspace
 
 log = logging.getLogger(__name__)

@@ -6,7 +6,7 @@ from dataclasses import dataclass
 
 import docker
 
-from swegym_build.images.labels import OWNER_LABEL, TIER_LABEL
+from swegym_build.labels import OWNER_LABEL, TIER_LABEL
 
 # Children before parents, so no image is still needed by another when it is removed.
 TIERS = ("instance", "env", "base", "rootfs")

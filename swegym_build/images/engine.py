@@ -11,6 +11,7 @@ from typing import Any
 import docker
 from docker.models.images import Image
 
+from swegym_build.dockerio import existing_image
 from swegym_build.errors import BuildError
 from swegym_build.images.progress import DETAIL, Progress
 
@@ -18,13 +19,6 @@ log = logging.getLogger(__name__)
 
 BUILD_TIMEOUT_S = 3600
 LOG_TAIL_LINES = 20
-
-
-def existing_image(client: docker.DockerClient, tag: str) -> Image | None:
-    try:
-        return client.images.get(tag)
-    except docker.errors.ImageNotFound:
-        return None
 
 
 def inputs_digest(inputs: dict[str, Any]) -> str:

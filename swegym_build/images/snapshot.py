@@ -11,12 +11,11 @@
 from __future__ import annotations
 
 import os
-import subprocess
 import tarfile
 import tempfile
 from pathlib import Path
 
-from swegym_build.errors import GitError
+from swegym_build.gitread import git_bytes
 
 # Fixed identity and date: the same base commit always gives the same snapshot commit.
 _IDENTITY = {
@@ -30,13 +29,9 @@ _IDENTITY = {
 
 
 def _git(repo: Path, *args: str, stdin: bytes | None = None) -> bytes:
+    # No user or system configuration, and a fixed identity: the same inputs give the same bytes.
     env = {**os.environ, **_IDENTITY, "GIT_CONFIG_GLOBAL": os.devnull, "GIT_CONFIG_NOSYSTEM": "1"}
-    result = subprocess.run(["git", *args], cwd=repo, input=stdin, capture_output=True, env=env)
-    if result.returncode != 0:
-        raise GitError(
-            f"git {' '.join(args[:3])} failed in {repo}: {result.stderr.decode(errors='replace').strip()}"
-        )
-    return result.stdout
+    return git_bytes(repo, *args, stdin=stdin, env=env, timeout=None)
 
 
 def archive(mirror: Path, commit: str, dest: Path, prefix: str = "") -> None:
@@ -51,13 +46,7 @@ def checkout(mirror: Path, commit: str, dest: Path) -> None:
         env = {**os.environ, "GIT_INDEX_FILE": str(Path(scratch) / "index"), "GIT_CONFIG_GLOBAL": os.devnull,
                "GIT_CONFIG_NOSYSTEM": "1"}  # fmt: skip
         for args in (["read-tree", commit], ["checkout-index", "--all", "--force"]):
-            result = subprocess.run(
-                ["git", f"--git-dir={mirror}", f"--work-tree={dest}", *args], capture_output=True, env=env
-            )
-            if result.returncode != 0:
-                raise GitError(
-                    f"git {args[0]} {commit[:12]} failed in {mirror}: {result.stderr.decode().strip()}"
-                )
+            git_bytes(mirror, f"--git-dir={mirror}", f"--work-tree={dest}", *args, env=env, timeout=None)
 
 
 def changes(mirror: Path, old: str, new: str, dest: Path, prefix: str = "") -> list[str]:

@@ -7,23 +7,23 @@ state store (the image tag, or why it failed), and one failure never stops the o
 
 from __future__ import annotations
 
+import contextlib
 import dataclasses
-import json
 import logging
 import tempfile
-import time
 from collections import Counter
-from collections.abc import Callable
+from collections.abc import Callable, Iterator, Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
 
 import docker
 
-from swegym_build.dockerio import engine_client, push_local_tag
+from swegym_build.dockerio import engine_client, existing_image, push_local_tag
+from swegym_build.driver import Outcome, Planned, StageReport, drive
 from swegym_build.errors import BuildError, GitError
 from swegym_build.executors import Executor, LocalExecutor
+from swegym_build.handoff import append_built
 from swegym_build.images.base_image import BaseImage, ensure_base_image
-from swegym_build.images.engine import existing_image
 from swegym_build.images.tiers import (
     BuiltImage,
     EnvRecipe,
@@ -32,10 +32,8 @@ from swegym_build.images.tiers import (
     ensure_instance_image,
 )
 from swegym_build.images.uv_python import PythonDownloads
-from swegym_build.jsonl import read_jsonl
-from swegym_build.records import TaskInstance
-from swegym_build.state import FAILED, KEPT, StateStore
-from swegym_build.versions.setup_commits import parse_created_at
+from swegym_build.records import BuiltInstance, TaskInstance, parse_created_at
+from swegym_build.state import KEPT, StateStore
 from swegym_build.workspace import Workspace
 
 log = logging.getLogger(__name__)
@@ -46,35 +44,31 @@ ENV_FAILED = "env_build_failed"
 INSTANCE_FAILED = "instance_build_failed"
 
 Notify = Callable[[str], None]
+DEFAULT_WORKERS = 2  # instance images built at once when no executor is given
 
 
 @dataclass
 class BuildSummary:
-    outcomes: Counter[str] = field(default_factory=Counter)
+    report: StageReport = field(default_factory=lambda: StageReport(STAGE))
     built: Counter[str] = field(default_factory=Counter)  # tier -> images built now
     reused: Counter[str] = field(default_factory=Counter)  # tier -> images that already existed
     env_images: dict[str, int] = field(default_factory=dict)  # tag -> bytes
     marginal_bytes: dict[str, int] = field(default_factory=dict)  # instance id -> its own layers' bytes
-    failures: list[tuple[str, str, str]] = field(default_factory=list)  # (instance, reason, detail)
-    seconds: float = 0.0
 
     def count(self, tier: str, image: BaseImage | BuiltImage) -> None:
         (self.built if image.built else self.reused)[tier] += 1
 
     @property
+    def outcomes(self) -> Counter[str]:
+        return self.report.outcomes
+
+    @property
+    def seconds(self) -> float:
+        return self.report.seconds
+
+    @property
     def nothing_built(self) -> bool:
         return not sum(self.built.values())
-
-
-def load_versioned(
-    workspace: Workspace, repos: list[str] | None, ids: list[str] | None
-) -> list[TaskInstance]:
-    instances = []
-    for repo in repos or workspace.raw_repos():
-        for row in read_jsonl(workspace.versioned_file(repo)):
-            if not ids or row["instance_id"] in ids:
-                instances.append(TaskInstance.from_dict(row))
-    return instances
 
 
 def run_build(
@@ -82,66 +76,178 @@ def run_build(
     workspace: Workspace,
     state: StateStore,
     instances: list[TaskInstance],
-    workers: int = 2,
-    notify: Notify = lambda _: None,
+    *,
     executor: Executor | None = None,
+    notify: Notify = lambda _: None,
     registry: str | None = None,
     downloads: PythonDownloads | None = None,
 ) -> BuildSummary:
-    started = time.monotonic()
+    """Env images per (repo, version) here, one after another; then the instance images on the
+    executor. Both through the one driver; failures are recorded per instance, reported per cause."""
     summary = BuildSummary()
-    downloads = downloads or PythonDownloads.from_env()
-    groups: dict[tuple[str, str], list[TaskInstance]] = {}
-    for instance in instances:
-        groups.setdefault((instance.repo, instance.version or ""), []).append(instance)
+    envs = EnvStage(client, workspace, instances, downloads or PythonDownloads.from_env(), summary, notify)
+    env_report = drive(envs, state, LocalExecutor(1), notify)
+    stage = InstanceStage(workspace, envs, registry, summary, notify)
+    instance_report = drive(stage, state, executor or LocalExecutor(DEFAULT_WORKERS), notify)
+    summary.report = env_report.merged(instance_report)
+    return summary
 
-    jobs: list[BuildJob] = []
-    for (repo, version), members in groups.items():
-        env = _ensure_env(client, workspace, state, repo, version, members, summary, notify, downloads)
-        if env is not None:
-            recipe, image = env
-            jobs += [
-                BuildJob(
-                    i,
-                    InstanceRecipe(i.instance_id, i.base_commit, recipe, image.image_id),
-                    workspace.mirror_dir(repo),
-                    workspace.root,
-                    registry,
-                    downloads,
+
+@dataclass(frozen=True)
+class EnvJob:
+    """The base and env images of one (repo, version); built on the driver's machine."""
+
+    repo: str
+    version: str
+    members: tuple[TaskInstance, ...]
+    workspace: Workspace
+    downloads: PythonDownloads
+    client: docker.DockerClient = field(compare=False)
+    notify: Notify = field(compare=False)
+
+
+@dataclass(frozen=True)
+class EnvOutcome:
+    base: BaseImage | None = None
+    recipe: EnvRecipe | None = None
+    image: BuiltImage | None = None
+    reason: str = ""  # why it failed, when it did
+    detail: str = ""
+
+
+def env_job(job: EnvJob) -> EnvOutcome:
+    """Base image for the version's Python, then its env image; never raises."""
+    first = job.members[0]
+    try:
+        python = first.config.python
+        job.notify(f"base image for Python {python}")
+        base = ensure_base_image(job.client, [python], job.workspace.root, job.notify, job.downloads)
+    except (BuildError, ValueError) as error:
+        return EnvOutcome(reason=BASE_FAILED, detail=str(error))
+    recipe = EnvRecipe(job.repo, job.version, first.environment_setup_commit or "",
+                       first.install_config or {}, base, tree_commit=oldest_base(job.members))  # fmt: skip
+    log_file = job.workspace.log_dir(STAGE, f"env-{recipe.tag.split(':', 1)[1]}") / "build.log"
+    job.notify(f"env image {job.repo} {job.version}")
+    try:
+        image = ensure_env_image(job.client, recipe, job.workspace.mirror_dir(job.repo), log_file, job.notify)
+    except (BuildError, GitError) as error:
+        return EnvOutcome(base, recipe, reason=ENV_FAILED, detail=str(error))
+    return EnvOutcome(base, recipe, image)
+
+
+class EnvStage:
+    """Jobs per (repo, version); a failed env is every member's outcome, with one cause."""
+
+    name: str = STAGE
+    done: tuple[str, ...] = (KEPT,)
+
+    def __init__(
+        self,
+        client: docker.DockerClient,
+        workspace: Workspace,
+        instances: list[TaskInstance],
+        downloads: PythonDownloads,
+        summary: BuildSummary,
+        notify: Notify,
+    ) -> None:
+        self.client, self.workspace, self.downloads = client, workspace, downloads
+        self.summary, self.notify = summary, notify
+        self.groups: dict[tuple[str, str], list[TaskInstance]] = {}
+        for instance in instances:
+            self.groups.setdefault((instance.repo, instance.version or ""), []).append(instance)
+        self.ready: dict[tuple[str, str], tuple[EnvRecipe, BuiltImage]] = {}
+
+    def plan(self, state: StateStore) -> Iterator[Planned[EnvJob]]:
+        for (repo, version), members in self.groups.items():
+            job = EnvJob(
+                repo, version, tuple(members), self.workspace, self.downloads, self.client, self.notify
+            )
+            yield Planned(job, f"env {repo} {version}")
+
+    def worker(self) -> Callable[[EnvJob], EnvOutcome]:
+        return env_job
+
+    def running(self) -> contextlib.nullcontext[None]:
+        return contextlib.nullcontext()
+
+    def settle(self, job: EnvJob, outcome: EnvOutcome) -> list[Outcome]:
+        if outcome.base is not None:
+            self.summary.count("base", outcome.base)
+        if outcome.image is None or outcome.recipe is None:
+            cause = f"{job.repo} {job.version}: {outcome.detail}"
+            return [_failed(i, outcome.reason, outcome.detail, cause) for i in job.members]
+        self.summary.count("env", outcome.image)
+        self.summary.env_images[outcome.image.tag] = outcome.image.size_bytes
+        self.ready[(job.repo, job.version)] = (outcome.recipe, outcome.image)
+        return []
+
+    def finish(self, report: StageReport) -> None:
+        pass
+
+
+class InstanceStage:
+    """Jobs per instance over a ready env; a built image is a line of built/<repo>.jsonl."""
+
+    name: str = STAGE
+    done: tuple[str, ...] = (KEPT,)
+
+    def __init__(
+        self,
+        workspace: Workspace,
+        envs: EnvStage,
+        registry: str | None,
+        summary: BuildSummary,
+        notify: Notify,
+    ) -> None:
+        self.workspace, self.envs, self.registry, self.summary = workspace, envs, registry, summary
+        self.notify = notify
+
+    def plan(self, state: StateStore) -> Iterator[Planned[BuildJob]]:
+        for key, members in self.envs.groups.items():
+            if key not in self.envs.ready:
+                continue
+            recipe, image = self.envs.ready[key]
+            for instance in members:
+                job = BuildJob(
+                    instance,
+                    InstanceRecipe(instance.instance_id, instance.base_commit, recipe, image.image_id),
+                    self.workspace.mirror_dir(instance.repo),
+                    self.workspace.root,
+                    self.registry,
+                    self.envs.downloads,
                 )
-                for i in members
-            ]
-    notify(f"building {len(jobs)} instance images")
-    for job, outcome in (executor or LocalExecutor(workers)).run(build_job, jobs):
+                yield Planned(job, instance.instance_id)
+
+    def worker(self) -> Callable[[BuildJob], BuildOutcome]:
+        return build_job
+
+    def running(self) -> contextlib.nullcontext[None]:
+        return contextlib.nullcontext()
+
+    def settle(self, job: BuildJob, outcome: BuildOutcome) -> list[Outcome]:
         instance = job.instance
-        log_file = workspace.log_dir(STAGE, instance.instance_id) / "build.log"
+        log_file = self.workspace.log_dir(STAGE, instance.instance_id) / "build.log"
         log_file.parent.mkdir(parents=True, exist_ok=True)
         log_file.write_bytes(outcome.log)
         if outcome.image is None:
-            _fail(state, instance, INSTANCE_FAILED, outcome.detail, summary)
-            continue
+            return [_failed(instance, INSTANCE_FAILED, outcome.detail)]
         image = outcome.image
-        summary.count("instance", image)
-        summary.marginal_bytes[instance.instance_id] = image.size_bytes - outcome.env_size
-        detail = {
-            "image": image.tag,
-            "image_id": image.image_id,
-            "env_image": job.recipe.env.tag,
-            "marginal_bytes": image.size_bytes - outcome.env_size,
-            "built": image.built,
-        }
-        state.record(
-            instance_id=instance.instance_id,
-            stage=STAGE,
-            repo=instance.repo,
-            status=KEPT,
-            detail=json.dumps(detail),
-            inputs_key=image.tag,
-        )
-        summary.outcomes[KEPT] += 1
-        notify(f"instance image {instance.instance_id}")
-    summary.seconds = time.monotonic() - started
-    return summary
+        self.summary.count("instance", image)
+        marginal = image.size_bytes - outcome.env_size
+        self.summary.marginal_bytes[instance.instance_id] = marginal
+        record = BuiltInstance(instance.instance_id, instance.repo, image.tag, image.image_id,
+                               job.recipe.env.tag, marginal, job.recipe.env.config.python)  # fmt: skip
+        append_built(self.workspace, record)
+        detail = f"{image.tag} ({'built' if image.built else 'reused'}, own layers {marginal / 1e6:.1f} MB)"
+        return [Outcome(instance.instance_id, instance.repo, KEPT, detail, inputs_key=image.tag)]
+
+    def finish(self, report: StageReport) -> None:
+        pass
+
+
+def _failed(instance: TaskInstance, reason: str, detail: str, cause: str = "") -> Outcome:
+    # A failed build says nothing about the task: the next run tries again.
+    return Outcome(instance.instance_id, instance.repo, reason, detail, retry=True, cause=cause)
 
 
 @dataclass(frozen=True)
@@ -189,48 +295,12 @@ def _with_env_on_this_node(client: docker.DockerClient, job: BuildJob, log_file:
     """The recipe, its env image built here first when this node lacks it (another Ray node)."""
     if existing_image(client, job.recipe.env_image_id) is not None:
         return job.recipe
-    config = job.recipe.env.install_config
-    ensure_base_image(client, [str(config["python"])], job.workdir, downloads=job.downloads)
+    ensure_base_image(client, [job.recipe.env.config.python], job.workdir, downloads=job.downloads)
     env = ensure_env_image(client, job.recipe.env, job.mirror, log_file)
     return dataclasses.replace(job.recipe, env_image_id=env.image_id)
 
 
-def _ensure_env(
-    client: docker.DockerClient,
-    workspace: Workspace,
-    state: StateStore,
-    repo: str,
-    version: str,
-    members: list[TaskInstance],
-    summary: BuildSummary,
-    notify: Notify,
-    downloads: PythonDownloads,
-) -> tuple[EnvRecipe, BuiltImage] | None:
-    config = members[0].install_config or {}
-    setup_commit = members[0].environment_setup_commit or ""
-    notify(f"base image for Python {config.get('python')}")
-    try:
-        base = ensure_base_image(client, [str(config["python"])], workspace.root, notify, downloads)
-    except (BuildError, KeyError) as error:
-        for instance in members:
-            _fail(state, instance, BASE_FAILED, str(error), summary)
-        return None
-    summary.count("base", base)
-    recipe = EnvRecipe(repo, version, setup_commit, config, base, tree_commit=oldest_base(members))
-    log_file = workspace.log_dir(STAGE, f"env-{recipe.tag.split(':', 1)[1]}") / "build.log"
-    notify(f"env image {repo} {version}")
-    try:
-        image = ensure_env_image(client, recipe, workspace.mirror_dir(repo), log_file, notify)
-    except (BuildError, GitError) as error:
-        for instance in members:
-            _fail(state, instance, ENV_FAILED, str(error), summary)
-        return None
-    summary.count("env", image)
-    summary.env_images[image.tag] = image.size_bytes
-    return recipe, image
-
-
-def oldest_base(members: list[TaskInstance]) -> str:
+def oldest_base(members: Sequence[TaskInstance]) -> str:
     """The base commit of the version's oldest instance (by `created_at`, then pull number).
 
     The env image's tree: it is the past of every instance of the version, so no instance image
@@ -238,11 +308,3 @@ def oldest_base(members: list[TaskInstance]) -> str:
     """
     oldest = min(members, key=lambda i: (parse_created_at(i.created_at), i.pull_number))
     return oldest.base_commit
-
-
-def _fail(state: StateStore, instance: TaskInstance, reason: str, detail: str, summary: BuildSummary) -> None:
-    log.warning("%s: %s", instance.instance_id, detail.splitlines()[0])
-    state.record(instance_id=instance.instance_id, stage=STAGE, repo=instance.repo, status=FAILED,
-                 reason=reason, detail=detail)  # fmt: skip
-    summary.outcomes[reason] += 1
-    summary.failures.append((instance.instance_id, reason, detail))

@@ -27,14 +27,15 @@ from typing import Any
 
 import docker
 
+from swegym_build.dockerio import existing_image
 from swegym_build.errors import BuildError
 from swegym_build.images import snapshot
 from swegym_build.images.base_image import BaseImage
-from swegym_build.images.engine import build_image, existing_image, inputs_digest, label_instruction, log_tail
-from swegym_build.images.labels import tier_labels
+from swegym_build.images.engine import build_image, inputs_digest, label_instruction, log_tail
 from swegym_build.images.progress import Progress, report
 from swegym_build.images.python_provider import python_minor
-from swegym_build.records import repo_slug
+from swegym_build.labels import tier_labels
+from swegym_build.records import InstallConfig, repo_slug
 
 log = logging.getLogger(__name__)
 
@@ -107,36 +108,40 @@ class EnvRecipe:
         return self.testbed_commit != self.setup_commit
 
     @cached_property
+    def config(self) -> InstallConfig:
+        return InstallConfig.from_dict(self.install_config, f"{self.repo} {self.version}")
+
+    @cached_property
     def files(self) -> dict[str, str]:
-        config = self.install_config
+        config = self.config
         install = (HARNESS / "env" / "install.sh").read_text()
         install = install.replace("@DEPS_TREE@", DEPS_TREE if self.separate_deps_tree else "/testbed")
-        install = _fill(install, "ENV", _exports(config["env"]))
-        install = _fill(install, "PRE_INSTALL", list(config["pre_install"]))
-        packages = config["pip_packages"]
+        install = _fill(install, "ENV", _exports(config.env))
+        install = _fill(install, "PRE_INSTALL", list(config.pre_install))
+        packages = config.pip_packages
         pip = [f"python -m pip install {' '.join(shlex.quote(p) for p in packages)}"] if packages else []
         install = _fill(install, "PIP_PACKAGES", pip)
-        install = _fill(install, "INSTALL", list(config["install"]))
-        install = _fill(install, "PROJECT_INSTALL", project_installs(config["install"]))
+        install = _fill(install, "INSTALL", list(config.install))
+        install = _fill(install, "PROJECT_INSTALL", project_installs(list(config.install)))
         apt = _fill(
             (HARNESS / "env" / "apt.sh").read_text(),
             "APT_PACKAGES",
-            [shlex.quote(p) for p in config["apt_packages"]],
+            [shlex.quote(p) for p in config.apt_packages],
         )
         return {
             "Dockerfile": (HARNESS / "env" / "Dockerfile").read_text(),
             "swegym/install.sh": install,
             "swegym/apt.sh": apt,
-            "swegym/constraints.txt": "".join(f"{c}\n" for c in config["pip_constraints"]),
+            "swegym/constraints.txt": "".join(f"{c}\n" for c in config.pip_constraints),
         }
 
     @property
     def buildargs(self) -> dict[str, str]:
         return {
             "BASE_IMAGE": self.base.tag,
-            "PYTHON": str(self.install_config["python"]),
-            "INTERPRETER": self.base.interpreters[python_minor(str(self.install_config["python"]))],
-            "CUTOFF": str(self.install_config.get("exclude_newer") or ""),
+            "PYTHON": self.config.python,
+            "INTERPRETER": self.base.interpreters[python_minor(self.config.python)],
+            "CUTOFF": self.config.exclude_newer or "",
         }
 
     @cached_property
@@ -163,9 +168,9 @@ class InstanceRecipe:
 
     @cached_property
     def setup_script(self) -> str:
-        config = self.env.install_config
-        setup = _fill((HARNESS / "instance" / "setup.sh").read_text(), "ENV", _exports(config["env"]))
-        return _fill(setup, "INSTALL", project_installs(config["install"]))
+        config = self.env.config
+        setup = _fill((HARNESS / "instance" / "setup.sh").read_text(), "ENV", _exports(config.env))
+        return _fill(setup, "INSTALL", project_installs(list(config.install)))
 
     @cached_property
     def tag(self) -> str:

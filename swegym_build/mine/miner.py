@@ -8,16 +8,19 @@ are skipped, and a candidate already in the file is never appended twice.
 
 from __future__ import annotations
 
+import contextlib
 import logging
 import time
 from collections import Counter
-from collections.abc import Callable
+from collections.abc import Callable, Iterator
 from dataclasses import dataclass, field, replace
 from datetime import datetime, timezone
 
 from github import Github
 
+from swegym_build.driver import Outcome, Planned, StageReport, drive
 from swegym_build.errors import GitHubError
+from swegym_build.executors import LocalExecutor
 from swegym_build.github.transport import ApiStats
 from swegym_build.jsonl import AppendOnlyJsonl
 from swegym_build.mine.bases import BaseFinder
@@ -37,7 +40,7 @@ from swegym_build.mine.listing import (
 )
 from swegym_build.mine.mirror import Mirror, PullHead
 from swegym_build.records import TaskInstance, instance_id_for
-from swegym_build.state import FAILED, KEPT, REJECTED, StateStore
+from swegym_build.state import KEPT, REJECTED, StageRecord, StateStore
 from swegym_build.workspace import Workspace
 
 log = logging.getLogger(__name__)
@@ -79,6 +82,7 @@ class MineSummary:
     bases_asked: int  # PRs whose base only the API could tell (one request each)
     api: ApiStats
     seconds: float
+    report: StageReport | None = None
 
 
 def mine(
@@ -91,130 +95,183 @@ def mine(
     token: str | None = None,
     notify: Callable[[MineProgress], None] = lambda _: None,
 ) -> MineSummary:
-    started = time.monotonic()
-    progress = MineProgress(api=stats)
+    """Mine one repository through the driver; every decision is recorded as it is made."""
+    stage = MineStage(MineJob(gh, api_url, workspace, options, stats, token, notify))
+    report = drive(stage, state, LocalExecutor(1))
+    assert stage.summary is not None, "the mine job ran to its end"
+    stage.summary.report = report
+    return stage.summary
 
-    def step(phase: str) -> None:
-        progress.phase = phase
-        notify(progress)
 
-    with translate_errors(options.repo, api_url):
-        step("reading repository")
-        remote = gh.get_repo(options.repo)
-        full_name, clone_url, default_branch = remote.full_name, remote.clone_url, remote.default_branch
-    known = KnownItems(workspace.known_items_db(full_name))
-    since = known.mark()
-    listing_started = datetime.now(timezone.utc)
-    with translate_errors(options.repo, api_url):
-        step("listing issues and pull requests" + (f" updated since {iso(since)}" if since else ""))
-        page = read_issues_list(remote, since)
-        fresh = page.items
-        if page.merged_at_missing:
-            step("listing pull requests (this server's issues list lacks merged_at)")
-            merged_at = list_merged_at(remote, since)
-            fresh = [replace(i, merged_at=merged_at.get(i.number)) if i.is_pull else i for i in fresh]
-    known.update(fresh)
-    every = known.items()
-    listing = IssuesList.of(every)
-    items, issues = listing.items, listing.issues
-    pulls = [p for p in listing.pulls if options.since is None or p.created_at >= options.since]
-    if options.max_pulls is not None:
-        pulls = pulls[: options.max_pulls]
-    progress.total = len(pulls)
+@dataclass(frozen=True)
+class MineJob:
+    gh: Github = field(compare=False)
+    api_url: str
+    workspace: Workspace
+    options: MineOptions
+    stats: ApiStats
+    token: str | None = field(default=None, repr=False)
+    notify: Callable[[MineProgress], None] = field(default=lambda _: None, compare=False)
+    # The state store's rows of this stage for a repository (read-only; the driver writes).
+    decided: Callable[[str], dict[str, StageRecord]] = field(default=lambda _: {}, compare=False)
 
-    step("syncing git mirror")
-    mirror = Mirror.sync(workspace.mirror_dir(full_name), clone_url, token)
-    raw = AppendOnlyJsonl(workspace.raw_file(full_name))
-    written = {row["instance_id"] for row in raw}
-    decided = {r.instance_id: r for r in state.records(STAGE, full_name)}
 
-    def is_done(pull: PullItem) -> bool:
-        previous = decided.get(instance_id_for(full_name, pull.number))
-        return (
-            previous is not None
-            and previous.inputs_key == _inputs_key(pull, options)
-            and (previous.status == REJECTED or previous.instance_id in written)
-        )
+class MineStage:
+    """One job, the repository; its outcomes stream out as PRs are decided (the driver records
+    each at once, so a `kill -9` loses only the PR in flight)."""
 
-    to_decide = [pull for pull in pulls if not is_done(pull)]
-    progress.already_done = progress.scanned = len(pulls) - len(to_decide)
-    # The heads and the history walk are read only when some PR is to be decided.
-    heads = mirror.pull_heads() if to_decide else {}
+    name: str = STAGE
+    done: tuple[str, ...] = (KEPT, REJECTED)
 
-    def ask_base_sha(number: int) -> str | None:
+    def __init__(self, job: MineJob) -> None:
+        self.job = job
+        self.summary: MineSummary | None = None
+
+    def plan(self, state: StateStore) -> Iterator[Planned[MineJob]]:
+        def decided(repo: str) -> dict[str, StageRecord]:
+            return {r.instance_id: r for r in state.records(STAGE, repo)}
+
+        yield Planned(replace(self.job, decided=decided), self.job.options.repo)
+
+    def worker(self) -> Callable[[MineJob], MineRun]:
+        return MineRun
+
+    def running(self) -> contextlib.nullcontext[None]:
+        return contextlib.nullcontext()
+
+    def settle(self, job: MineJob, run: MineRun) -> Iterator[Outcome]:
+        yield from run.outcomes()
+        self.summary = run.summary
+
+    def finish(self, report: StageReport) -> None:
+        pass
+
+
+class MineRun:
+    """A repository being mined, lazily: the work happens as its outcomes are read."""
+
+    def __init__(self, job: MineJob) -> None:
+        self.job = job
+        self.summary: MineSummary | None = None
+
+    def outcomes(self) -> Iterator[Outcome]:
+        job = self.job
+        gh, api_url, workspace, options, stats, token = (
+            job.gh, job.api_url, job.workspace, job.options, job.stats, job.token
+        )  # fmt: skip
+        notify = job.notify
+        started = time.monotonic()
+        progress = MineProgress(api=stats)
+
+        def step(phase: str) -> None:
+            progress.phase = phase
+            notify(progress)
+
         with translate_errors(options.repo, api_url):
-            return base_sha(remote, number)
+            step("reading repository")
+            remote = gh.get_repo(options.repo)
+            full_name, clone_url, default_branch = remote.full_name, remote.clone_url, remote.default_branch
+        known = KnownItems(workspace.known_items_db(full_name))
+        since = known.mark()
+        listing_started = datetime.now(timezone.utc)
+        with translate_errors(options.repo, api_url):
+            step("listing issues and pull requests" + (f" updated since {iso(since)}" if since else ""))
+            page = read_issues_list(remote, since)
+            fresh = page.items
+            if page.merged_at_missing:
+                step("listing pull requests (this server's issues list lacks merged_at)")
+                merged_at = list_merged_at(remote, since)
+                fresh = [replace(i, merged_at=merged_at.get(i.number)) if i.is_pull else i for i in fresh]
+        known.update(fresh)
+        every = known.items()
+        listing = IssuesList.of(every)
+        items, issues = listing.items, listing.issues
+        pulls = [p for p in listing.pulls if options.since is None or p.created_at >= options.since]
+        if options.max_pulls is not None:
+            pulls = pulls[: options.max_pulls]
+        progress.total = len(pulls)
 
-    bases = BaseFinder(mirror, default_branch, heads, ask_base_sha)
+        step("syncing git mirror")
+        mirror = Mirror.sync(workspace.mirror_dir(full_name), clone_url, token)
+        raw = AppendOnlyJsonl(workspace.raw_file(full_name))
+        written = {row["instance_id"] for row in raw}
+        decided = job.decided(full_name)
 
-    step("scanning pull requests")
-    outcomes: Counter[str] = Counter()
-    candidates: list[Candidate] = []
-    for pull in to_decide:
-        instance_id = instance_id_for(full_name, pull.number)
-        outcome = _decide_safely(
-            pull, heads.get(pull.number), full_name, issues, mirror, bases, options.limits, instance_id
-        )
-        if isinstance(outcome, Candidate):
-            candidates.append(outcome)
-        else:
-            status = FAILED if outcome.reason == ERROR else REJECTED
-            state.record(
-                instance_id=instance_id,
-                stage=STAGE,
-                repo=full_name,
-                status=status,
-                reason=outcome.reason,
-                detail=outcome.detail,
-                inputs_key=_inputs_key(pull, options),
+        def is_done(pull: PullItem) -> bool:
+            previous = decided.get(instance_id_for(full_name, pull.number))
+            return (
+                previous is not None
+                and previous.inputs_key == _inputs_key(pull, options)
+                and (previous.status == REJECTED or previous.instance_id in written)
             )
-            outcomes[outcome.reason] += 1
-            progress.rejected += 1
-        progress.scanned += 1
-        notify(progress)
 
-    step("fetching issue comments")
-    pending = [c for c in candidates if instance_id_for(full_name, c.pull.number) not in written]
-    needed = {number for c in pending for number in c.issue_numbers}
-    until = max((c.first_commit_at for c in pending), default=None)
-    with translate_errors(options.repo, api_url):
-        comments, hint_plan = fetch_comments(remote, needed, items, until)
+        to_decide = [pull for pull in pulls if not is_done(pull)]
+        progress.already_done = progress.scanned = len(pulls) - len(to_decide)
+        # The heads and the history walk are read only when some PR is to be decided.
+        heads = mirror.pull_heads() if to_decide else {}
 
-    step("writing candidates")
-    for candidate in candidates:
-        instance_id = instance_id_for(full_name, candidate.pull.number)
-        if instance_id not in written:
-            instance = _to_instance(full_name, candidate, issues, comments)
-            raw.append(instance.to_dict())
-            written.add(instance_id)
-        key = _inputs_key(candidate.pull, options)
-        state.record(
-            instance_id=instance_id,
-            stage=STAGE,
+        def ask_base_sha(number: int) -> str | None:
+            with translate_errors(options.repo, api_url):
+                return base_sha(remote, number)
+
+        bases = BaseFinder(mirror, default_branch, heads, ask_base_sha)
+
+        step("scanning pull requests")
+        outcomes: Counter[str] = Counter()
+        candidates: list[Candidate] = []
+        for pull in to_decide:
+            instance_id = instance_id_for(full_name, pull.number)
+            outcome = _decide_safely(
+                pull, heads.get(pull.number), full_name, issues, mirror, bases, options.limits, instance_id
+            )
+            if isinstance(outcome, Candidate):
+                candidates.append(outcome)
+            else:
+                key = _inputs_key(pull, options)
+                yield Outcome(
+                    instance_id, full_name, outcome.reason, outcome.detail, key, retry=outcome.reason == ERROR
+                )
+                outcomes[outcome.reason] += 1
+                progress.rejected += 1
+            progress.scanned += 1
+            notify(progress)
+
+        step("fetching issue comments")
+        pending = [c for c in candidates if instance_id_for(full_name, c.pull.number) not in written]
+        needed = {number for c in pending for number in c.issue_numbers}
+        until = max((c.first_commit_at for c in pending), default=None)
+        with translate_errors(options.repo, api_url):
+            comments, hint_plan = fetch_comments(remote, needed, items, until)
+
+        step("writing candidates")
+        for candidate in candidates:
+            instance_id = instance_id_for(full_name, candidate.pull.number)
+            if instance_id not in written:
+                instance = _to_instance(full_name, candidate, issues, comments)
+                raw.append(instance.to_dict())
+                written.add(instance_id)
+            yield Outcome(
+                instance_id, full_name, KEPT, "; ".join(candidate.notes), _inputs_key(candidate.pull, options)
+            )
+            outcomes[KEPT] += 1
+            progress.kept += 1
+            notify(progress)
+        # Only now is everything listed up to the mark decided and stored: a run stopped before
+        # this point lists again from the previous mark.
+        known.advance(high_water_mark(every.values(), listing_started))
+        step("done")
+        self.summary = MineSummary(
             repo=full_name,
-            status=KEPT,
-            detail="; ".join(candidate.notes),
-            inputs_key=key,
+            raw_file=str(raw.path),
+            scanned=progress.scanned,
+            kept=progress.kept,
+            already_done=progress.already_done,
+            outcomes=outcomes,
+            hint_plan=hint_plan,
+            bases_asked=len(bases.asked_api),
+            api=stats,
+            seconds=time.monotonic() - started,
         )
-        outcomes[KEPT] += 1
-        progress.kept += 1
-        notify(progress)
-    # Only now is everything listed up to the mark decided and stored: a run stopped before
-    # this point lists again from the previous mark.
-    known.advance(high_water_mark(every.values(), listing_started))
-    step("done")
-    return MineSummary(
-        repo=full_name,
-        raw_file=str(raw.path),
-        scanned=progress.scanned,
-        kept=progress.kept,
-        already_done=progress.already_done,
-        outcomes=outcomes,
-        hint_plan=hint_plan,
-        bases_asked=len(bases.asked_api),
-        api=stats,
-        seconds=time.monotonic() - started,
-    )
 
 
 def _inputs_key(pull: PullItem, options: MineOptions) -> str:

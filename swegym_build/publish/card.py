@@ -33,7 +33,7 @@ class CardOptions:
     # The rows carry code from many repositories under their own licences; "other" claims none.
     license: str = "other"
     repo_id: str = "<namespace>/<dataset>"
-    gold_runs: int = 3
+    gold_runs: tuple[int, ...] = (3,)  # the runs validate made, over the published rows
     tags: tuple[str, ...] = ("code", "software-engineering", "swe-bench", "swe-gym", "agents")
 
 
@@ -116,7 +116,7 @@ def _body(stats: CardStats, options: CardOptions) -> str:
         "With the swegym-build pipeline: **mine** merged pull requests that resolve an issue and "
         "touch tests; **versions** read the package version at the base commit; **build** Docker "
         "images in three tiers (base, environment per version, instance); **validate** every task "
-        f"by running the touched tests before and after the gold patch, {options.gold_runs} times; "
+        f"by running the touched tests before and after the gold patch, {_times(options.gold_runs)}; "
         "a test is in `FAIL_TO_PASS` only if it failed before and passed after in every run, tests "
         "whose outcome changed between runs are recorded in `flaky_tests`, and a task is kept only "
         "if `FAIL_TO_PASS` is not empty; **publish** this card, the Parquet files and the images.\n",
@@ -155,3 +155,11 @@ def _body(stats: CardStats, options: CardOptions) -> str:
         "resolved when every test in `FAIL_TO_PASS` and `PASS_TO_PASS` passes.\n",
     ]
     return "\n".join(parts)
+
+
+def _times(runs: tuple[int, ...]) -> str:
+    """(3,) -> "3 times"; (3, 5) -> "3 or 5 times" (rows validated by runs of different counts)."""
+    counts = [str(n) for n in sorted(set(runs))] or ["?"]
+    return (" or ".join(counts) if len(counts) <= 2 else ", ".join(counts[:-1]) + " or " + counts[-1]) + (
+        " time" if counts == ["1"] else " times"
+    )

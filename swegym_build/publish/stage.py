@@ -14,15 +14,15 @@ from pathlib import Path
 import docker
 
 from swegym_build.errors import PublishError
-from swegym_build.jsonl import read_jsonl
+from swegym_build.handoff import read_built, read_validated
 from swegym_build.publish.card import CardOptions
 from swegym_build.publish.export import ExportSummary, export_dataset
 from swegym_build.publish.hub import PlannedFile, PushResult, plan_upload, push_to_hub
 from swegym_build.publish.images import DEFAULT_SEPARATOR, push_images, tag_images, with_image_names
 from swegym_build.publish.swebench import with_swebench_test_ids
 from swegym_build.publish.taskrepo import write_task_repo
-from swegym_build.records import TaskInstance, repo_slug
-from swegym_build.state import FAILED, KEPT, REJECTED, StateStore
+from swegym_build.records import ValidationResult, repo_slug
+from swegym_build.state import FAILED, REJECTED, StateStore
 from swegym_build.workspace import Workspace
 
 
@@ -36,7 +36,6 @@ class PublishOptions:
     lite: bool = True
     dry_run: bool = False
     hub_url: str | None = None
-    gold_runs: int = 3
     task_repo: Path | None = None  # also write the dataset as a SWE-bench task repo here
 
 
@@ -49,17 +48,19 @@ class PublishSummary:
     task_repo: Path | None = None
 
 
-def validated_instances(workspace: Workspace, repos: list[str] | None = None) -> list[TaskInstance]:
-    return [
-        TaskInstance.from_dict(row)
-        for repo in repos or workspace.raw_repos()
-        for row in read_jsonl(workspace.validated_file(repo))
-    ]
+def validation_results(workspace: Workspace, instance_ids: list[str]) -> dict[str, ValidationResult]:
+    """What validate recorded for each instance (logs/validate/<id>/result.json)."""
+    results = {}
+    for instance_id in instance_ids:
+        path = workspace.log_dir("validate", instance_id) / "result.json"
+        if path.exists():
+            results[instance_id] = ValidationResult.from_dict(json.loads(path.read_text()))
+    return results
 
 
-def gold_logs(workspace: Workspace, instance_id: str) -> list[str]:
+def gold_logs(result: ValidationResult) -> list[str]:
     """Validation's test logs after the gold patch, one per run (SWE-bench's ids are read from them)."""
-    runs = workspace.log_dir("validate", instance_id) / "out"
+    runs = Path(result.logs)
     return [log.read_text(errors="replace") for log in sorted(runs.glob("run-*/after.log"))]
 
 
@@ -75,19 +76,27 @@ def run_publish(
     options: PublishOptions,
     repos: list[str] | None = None,
 ) -> PublishSummary:
-    instances = validated_instances(workspace, repos)
+    instances = read_validated(workspace, repos)
     if not instances:
         raise PublishError(f"nothing validated in {workspace.root}: run `swegym-build validate` first")
-    built = {r.instance_id: json.loads(r.detail)["image"] for r in state.records("build") if r.status == KEPT}
-    missing = [i.instance_id for i in instances if i.instance_id not in built]
-    if missing:
-        raise PublishError(f"{missing[0]}: validated but its image is not recorded; run `swegym-build build`")
-    pairs = [(built[i.instance_id], i.instance_id) for i in instances]
+    ids = [i.instance_id for i in instances]
+    built, results = read_built(workspace, repos), validation_results(workspace, ids)
+    for instance_id in ids:
+        if instance_id not in built:
+            raise PublishError(
+                f"{instance_id}: validated but its image is not recorded; run `swegym-build build`"
+            )
+        if instance_id not in results:
+            raise PublishError(
+                f"{instance_id}: validated but its result.json is missing; run `swegym-build validate`"
+            )
+    pairs = [(built[i].image, i) for i in ids]
     name = push_images if not options.dry_run else tag_images
     image_names = name(client, pairs, options.namespace, options.registry, options.separator)
-    card = CardOptions(repo_id=options.repo_id, gold_runs=options.gold_runs)
+    runs = sorted({results[i].runs_requested for i in ids})
+    card = CardOptions(repo_id=options.repo_id, gold_runs=tuple(runs))
     folder = workspace.out_dir / repo_slug(options.repo_id)
-    logs = {i.instance_id: gold_logs(workspace, i.instance_id) for i in instances}
+    logs = {i: gold_logs(results[i]) for i in ids}
     rows = with_swebench_test_ids(with_image_names(instances, image_names), logs)
     rejections = rejection_counts(state)
     export = export_dataset(rows, folder, rejections=rejections, options=card, lite_split=options.lite)

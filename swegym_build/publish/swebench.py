@@ -30,13 +30,13 @@ import re
 import shlex
 from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass
-from typing import Any
 
 from unidiff.errors import UnidiffParseError
 from unidiff.patch import PatchSet
 
+from swegym_build.containment import TEST_USER
 from swegym_build.errors import PublishError
-from swegym_build.records import TaskInstance
+from swegym_build.records import InstallConfig, TaskInstance
 from swegym_build.validate.evalscript import targets_to_run
 
 logger = logging.getLogger(__name__)
@@ -51,7 +51,6 @@ EVAL_TYPE = "pass_and_fail"
 #: same log. unittest and exit_code have no equivalent there whose ids match ours.
 LOG_PARSERS: dict[str, str] = {"pytest": "parse_log_pytest_v2"}
 #: validate's user (harness/env/Dockerfile creates it with uid 1000).
-TEST_USER = "swegym"
 VENV = "/opt/venv"
 
 # What parse_log_pytest_v2 does to every line before reading it.
@@ -62,7 +61,7 @@ _XFAIL = "XFAIL"
 
 def swebench_log_parser(instance: TaskInstance) -> str | None:
     """The PARSER_REGISTRY key for the instance's parser, or None when SWE-bench has none."""
-    return LOG_PARSERS.get(_config(instance)["log_parser"])
+    return LOG_PARSERS.get(_config(instance).log_parser)
 
 
 def _v2_words(line: str) -> list[str]:
@@ -156,27 +155,25 @@ def _heredoc_delimiter(text: str) -> str:
     return delimiter
 
 
-def _config(instance: TaskInstance) -> dict[str, Any]:
-    config = instance.install_config
-    if not config or "test_cmd" not in config or "log_parser" not in config:
-        raise PublishError(
-            f"{instance.instance_id}: install_config has no test_cmd/log_parser; run `swegym-build versions`"
-        )
-    return config
+def _config(instance: TaskInstance) -> InstallConfig:
+    try:
+        return instance.config
+    except ValueError as error:
+        raise PublishError(str(error)) from None
 
 
 def render_swebench_eval_script(instance: TaskInstance) -> str:
     """The self-contained bash SWE-bench's harness runs (as root, in /testbed) to grade a prediction."""
     config = _config(instance)
     files = _test_files(instance)
-    targets = targets_to_run(instance.test_patch, config["log_parser"])
-    command = " ".join([config["test_cmd"], *(shlex.quote(target) for target in targets)])
+    targets = targets_to_run(instance.test_patch, config.log_parser)
+    command = " ".join([config.test_cmd, *(shlex.quote(target) for target in targets)])
     reset = []
     if files.existing:
         reset.append("git checkout HEAD -- " + " ".join(map(shlex.quote, files.existing)))
     if files.created:
         reset.append("rm -rf -- " + " ".join(map(shlex.quote, files.created)))
-    exports = [f"export {key}={shlex.quote(value)}" for key, value in sorted(config.get("env", {}).items())]
+    exports = [f"export {key}={shlex.quote(value)}" for key, value in sorted(config.env.items())]
     delimiter = _heredoc_delimiter(instance.test_patch)
     patch = instance.test_patch if instance.test_patch.endswith("\n") else instance.test_patch + "\n"
     lines = [

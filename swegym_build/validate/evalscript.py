@@ -5,13 +5,13 @@ from __future__ import annotations
 
 import shlex
 from pathlib import Path
-from typing import Any
 
+from swegym_build.containment import TEST_UID
+from swegym_build.records import InstallConfig
 from swegym_build.validate.runner import (
     ARMED_SECONDS,
     PATCH_FAILED_EXIT,
     TEST_PATCH_FAILED_EXIT,
-    TEST_UID,
     UNHARDENED_EXIT,
     Markers,
 )
@@ -43,13 +43,13 @@ def targets_to_run(test_patch: str, log_parser: str) -> list[str]:
     return modules
 
 
-def test_command(install_config: dict[str, Any], test_patch: str) -> str:
-    targets = targets_to_run(test_patch, install_config["log_parser"])
-    return " ".join([install_config["test_cmd"], *(shlex.quote(t) for t in targets)])
+def test_command(install_config: InstallConfig, test_patch: str) -> str:
+    targets = targets_to_run(test_patch, install_config.log_parser)
+    return " ".join([install_config.test_cmd, *(shlex.quote(t) for t in targets)])
 
 
 def render_side_script(
-    install_config: dict[str, Any],
+    install_config: InstallConfig,
     test_patch: str,
     patch: str | None,
     markers: Markers,
@@ -65,7 +65,7 @@ def render_side_script(
 
 
 def render_grading_script(
-    install_config: dict[str, Any],
+    install_config: InstallConfig,
     test_patch: str,
     model_patch: str,
     restored: list[str],
@@ -89,16 +89,14 @@ def _apply(name: str, exit_code: int) -> str:
 
 
 def _render(
-    install_config: dict[str, Any],
+    install_config: InstallConfig,
     test_patch: str,
     steps: list[str],
     touched: list[str],
     markers: Markers,
     self_kill_seconds: int,
 ) -> str:
-    exports = "\n".join(
-        f"export {k}={shlex.quote(v)}" for k, v in sorted(install_config.get("env", {}).items())
-    )
+    exports = "\n".join(f"export {k}={shlex.quote(v)}" for k, v in sorted(install_config.env.items()))
     replacements = {
         "# @APPLY@": "\n".join(steps) + "\n#",
         "@TEST_PATCH_FAILED@": str(TEST_PATCH_FAILED_EXIT),

@@ -49,15 +49,14 @@ from typing import Any
 
 import docker
 import requests
-from docker.types import LogConfig, Ulimit
+from docker.types import LogConfig
 
-from swegym_build.images.labels import TIER_LABEL, tier_labels
+from swegym_build.containment import ContainerLimits
+from swegym_build.labels import TIER_LABEL, tier_labels
 
 log = logging.getLogger(__name__)
 
 HARNESS = "/swegym-harness"
-TEST_USER = "swegym"
-TEST_UID = 1000
 SELF_KILL_GRACE = 30  # seconds past the host's limit, so the host's own kill normally comes first
 TEST_PATCH_FAILED_EXIT = 201
 PATCH_FAILED_EXIT = 202
@@ -80,37 +79,6 @@ INTERRUPTED = "interrupted"
 TEST_PATCH_APPLY_FAILED = "test_patch_apply_failed"
 PATCH_APPLY_FAILED = "patch_apply_failed"
 UNHARDENED_IMAGE = "unhardened_image"
-
-
-@dataclass(frozen=True)
-class ContainerLimits:
-    timeout: float = 1800.0  # the test command's wall clock per side (harness time not counted)
-    memory: str = "4g"
-    cpus: float = 1.0
-    pids: int = 1024
-    output_bytes: int = 32 * 2**20  # test output kept per side; more kills the side
-    disk_bytes: int = 2 * 2**30  # writable layer per container, and the largest single file
-    tmp_bytes: int = 512 * 2**20  # the /tmp tmpfs
-
-    def container_options(self) -> dict[str, Any]:
-        """The engine options that contain untrusted code: no network, no capabilities, no
-        privilege escalation, memory/CPU/pids limits, a size-limited /tmp, a file-size and no core
-        limit. Every container that runs a repository's code (tests, collection) starts with them."""
-        return {
-            "network_mode": "none",
-            "mem_limit": self.memory,
-            "memswap_limit": self.memory,
-            "nano_cpus": int(self.cpus * 1e9),
-            "pids_limit": self.pids,
-            "cap_drop": ["ALL"],
-            "security_opt": ["no-new-privileges"],
-            "tmpfs": {"/tmp": f"rw,exec,nosuid,nodev,size={self.tmp_bytes},mode=1777"},
-            "shm_size": "64m",
-            "ulimits": [
-                Ulimit(name="fsize", soft=self.disk_bytes, hard=self.disk_bytes),
-                Ulimit(name="core", soft=0, hard=0),
-            ],
-        }
 
 
 @dataclass(frozen=True)

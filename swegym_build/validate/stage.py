@@ -31,13 +31,15 @@ from typing import Any
 
 import docker
 
-from swegym_build.dockerio import engine_client, pull_local_tag
+from swegym_build.containment import ContainerLimits
+from swegym_build.dockerio import engine_client, existing_image, pull_local_tag
+from swegym_build.driver import Outcome, Planned, StageReport, drive
 from swegym_build.errors import ValidationError
 from swegym_build.executors import Executor, LocalExecutor
-from swegym_build.images.engine import existing_image
+from swegym_build.handoff import read_built
 from swegym_build.jsonl import read_jsonl, write_jsonl_atomically
-from swegym_build.records import TaskInstance
-from swegym_build.state import FAILED, KEPT, REJECTED, StateStore
+from swegym_build.records import InstallConfig, RunRecord, TaskInstance, ValidationResult
+from swegym_build.state import KEPT, REJECTED, StateStore
 from swegym_build.validate.checks import NO_CLOSING_SUMMARY, SideCheck, check_side
 from swegym_build.validate.evalscript import GOLD_PATCH, TEST_PATCH, render_side_script
 from swegym_build.validate.runner import (
@@ -51,7 +53,6 @@ from swegym_build.validate.runner import (
     TEST_PATCH_APPLY_FAILED,
     TIMEOUT,
     UNHARDENED_IMAGE,
-    ContainerLimits,
     Interrupted,
     Markers,
     PreparedSide,
@@ -66,7 +67,7 @@ from swegym_build.validate.runner import (
     stopping,
 )
 from swegym_build.validate.safety import check_patch
-from swegym_build.validate.verdict import RunStatuses, Statuses, Verdict, judge
+from swegym_build.validate.verdict import RunStatuses, Statuses, judge
 from swegym_build.workspace import Workspace
 
 log = logging.getLogger(__name__)
@@ -100,7 +101,6 @@ Notify = Callable[[str], None]
 class ValidateOptions:
     runs: int = 3
     limits: ContainerLimits = field(default_factory=ContainerLimits)
-    workers: int = 1
     force: bool = False
     registry: str | None = None  # where `build --registry` pushed the images, for other nodes
     # What stays on disk afterwards: "instance" (everything), "env" (instance images removed once
@@ -111,16 +111,18 @@ class ValidateOptions:
 
 @dataclass
 class ValidateSummary:
-    outcomes: Counter[str] = field(default_factory=Counter)
-    already_done: int = 0
+    report: StageReport = field(default_factory=lambda: StageReport(STAGE))
     overhead_per_run: list[float] = field(default_factory=list)  # seconds, one entry per instance
     removed_bytes: int = 0  # images removed afterwards (--keep)
     files: list[Path] = field(default_factory=list)
 
+    @property
+    def outcomes(self) -> Counter[str]:
+        return self.report.outcomes
 
-def built_images(state: StateStore) -> dict[str, str]:
-    """instance id -> image tag, for instances the build stage finished."""
-    return {r.instance_id: json.loads(r.detail)["image"] for r in state.records("build") if r.status == KEPT}
+    @property
+    def already_done(self) -> int:
+        return self.report.already_done
 
 
 @dataclass(frozen=True)
@@ -137,7 +139,7 @@ class ValidateJob:
 
 @dataclass(frozen=True)
 class ValidateOutcome:
-    result: dict[str, Any]
+    result: ValidationResult
     logs: dict[str, bytes]  # file name under the instance's log folder -> content
 
 
@@ -151,51 +153,111 @@ def run_validate(
 ) -> ValidateSummary:
     """Judge `instances`; on Ctrl-C / SIGTERM record what finished, remove running containers and
     raise KeyboardInterrupt (the CLI exits 130)."""
-    summary = ValidateSummary()
-    images = built_images(state)
-    jobs = []
-    for instance in instances:
-        image = images.get(instance.instance_id)
-        previous = state.get(instance.instance_id, STAGE)
-        if (
-            previous
-            and previous.inputs_key == _key(image, options.runs)
-            and previous.status in (KEPT, REJECTED)
-            and not options.force
-        ):
-            summary.already_done += 1
-        elif image is None:
-            detail = "no image: run `swegym-build build` first (or see its failure)"
-            _record(workspace, state, instance, {"reason": NOT_BUILT, "detail": detail}, None, summary)
-        else:
-            jobs.append(
-                ValidateJob(instance, image, options.runs, options.limits, options.registry, options.retries)
-            )
-    interrupted = False
-    if jobs:
-        client = engine_client(check=False)
-        if removed := remove_orphans(client):
-            notify(f"removed {removed} containers left by earlier runs")
-        notify(f"validating {len(jobs)} instances")
-        with _stop_on_signals(client) as signalled:
-            for done, (job, outcome) in enumerate(
-                (executor or LocalExecutor(options.workers)).run(validate_job, jobs), 1
-            ):
-                if outcome.result["reason"] == INTERRUPTED:
-                    continue  # not judged: the next run does it
-                _record_safely(workspace, state, job, outcome, summary)
-                notify(f"validated {done}/{len(jobs)}: {job.instance.instance_id} {outcome.result['reason']}")
-            interrupted = signalled.is_set()
-    for repo in sorted({i.repo for i in instances}):
-        ran = [i for i in instances if i.repo == repo]
-        summary.files.append(write_validated(workspace, state, repo, ran))
-    if interrupted:
+    stage = ValidateStage(workspace, instances, options, notify)
+    report = drive(stage, state, executor or LocalExecutor(1), notify, options.force)
+    stage.summary.report = report
+    if stage.interrupted:
         raise KeyboardInterrupt("validate interrupted: finished instances are recorded")
     if options.keep != "instance":
-        summary.removed_bytes = remove_images(
-            state, [i.instance_id for i in instances], options.keep == "none"
+        stage.summary.removed_bytes = remove_images(
+            workspace, state, [i.instance_id for i in instances], options.keep == "none"
         )
-    return summary
+    return stage.summary
+
+
+class ValidateStage:
+    """Per instance: a worker judges it (`validate_job`); its result becomes result.json and a row."""
+
+    name: str = STAGE
+    done: tuple[str, ...] = (KEPT, REJECTED)  # `incomplete` and `error` (FAILED) are tried again
+
+    def __init__(
+        self, workspace: Workspace, instances: list[TaskInstance], options: ValidateOptions, notify: Notify
+    ) -> None:
+        self.workspace, self.instances, self.options, self.notify = workspace, instances, options, notify
+        self.summary = ValidateSummary()
+        self.interrupted = False
+
+    def plan(self, state: StateStore) -> Iterator[Planned[ValidateJob] | Outcome]:
+        built = read_built(self.workspace, sorted({i.repo for i in self.instances}))
+        options = self.options
+        for instance in self.instances:
+            image = built[instance.instance_id].image if instance.instance_id in built else None
+            if image is None:
+                detail = "no image: run `swegym-build build` first (or see its failure)"
+                yield self._outcome(instance, ValidationResult(instance.instance_id, NOT_BUILT, detail), None)
+                continue
+            job = ValidateJob(
+                instance, image, options.runs, options.limits, options.registry, options.retries
+            )
+            yield Planned(job, instance.instance_id, resume=(instance.instance_id, _key(image, options.runs)))
+
+    def worker(self) -> Callable[[ValidateJob], ValidateOutcome]:
+        return validate_job
+
+    @contextlib.contextmanager
+    def running(self) -> Iterator[None]:
+        client = engine_client(check=False)
+        if removed := remove_orphans(client):
+            self.notify(f"removed {removed} containers left by earlier runs")
+        with _stop_on_signals(client) as signalled:
+            yield
+            self.interrupted = signalled.is_set()
+
+    def settle(self, job: ValidateJob, outcome: ValidateOutcome) -> list[Outcome]:
+        """Record one outcome; a failure to write it is that instance's `error`, never the run's end."""
+        if outcome.result.reason == INTERRUPTED:
+            return []  # not judged: the next run does it
+        try:
+            return [self._outcome(job.instance, outcome.result, job, outcome.logs)]
+        except (OSError, ValueError, KeyError, TypeError) as error:
+            log.exception("%s: recording the outcome failed", job.instance.instance_id)
+            detail = f"recording the outcome failed: {type(error).__name__}: {error}"
+            return [
+                self._outcome(job.instance, ValidationResult(job.instance.instance_id, "error", detail), job)
+            ]
+
+    def finish(self, report: StageReport) -> None:
+        for repo in sorted({i.repo for i in self.instances}):
+            ran = [i for i in self.instances if i.repo == repo]
+            self.summary.files.append(write_validated(self.workspace, repo, ran))
+
+    def _outcome(
+        self,
+        instance: TaskInstance,
+        result: ValidationResult,
+        job: ValidateJob | None,
+        logs: dict[str, bytes] | None = None,
+    ) -> Outcome:
+        """Logs into the workspace and result.json; the outcome for the state store."""
+        log_dir = self.workspace.log_dir(STAGE, instance.instance_id)
+        if logs:
+            shutil.rmtree(log_dir, ignore_errors=True)
+            for name, content in logs.items():
+                path = log_dir / name  # names the worker made (run-N/side.*), never the container's
+                path.parent.mkdir(parents=True, exist_ok=True)
+                path.write_bytes(content)
+        result = dataclasses.replace(
+            result,
+            instance_id=instance.instance_id,
+            logs=str(log_dir),
+            image=job.image if job else None,
+            runs_requested=job.runs if job else 0,
+        )
+        _write_json(log_dir / "result.json", result.to_dict())
+        if result.overhead_per_run is not None and result.reason != TIMEOUT:
+            # A run cut off at the time limit says nothing about the harness's own cost.
+            self.summary.overhead_per_run.append(result.overhead_per_run)
+        # An engine error or a run cut short (killed from outside) says nothing about the task: the
+        # next run tries again. Everything else is a verdict.
+        return Outcome(
+            instance.instance_id,
+            instance.repo,
+            result.reason,
+            result.detail,
+            inputs_key=_key(job.image if job else None, job.runs if job else 0),
+            retry=result.reason in RETRIED_LATER,
+        )
 
 
 @contextlib.contextmanager
@@ -226,34 +288,15 @@ def _stop_on_signals(client: docker.DockerClient) -> Iterator[threading.Event]:
         resume_scheduling()
 
 
-def _record_safely(
-    workspace: Workspace,
-    state: StateStore,
-    job: ValidateJob,
-    outcome: ValidateOutcome,
-    summary: ValidateSummary,
-) -> None:
-    """Record one outcome; a failure to write it is that instance's `error`, never the run's end."""
-    try:
-        _record(workspace, state, job.instance, outcome.result, job, summary, outcome.logs)
-    except (OSError, ValueError, KeyError, TypeError) as error:
-        log.exception("%s: recording the outcome failed", job.instance.instance_id)
-        result = {
-            "reason": "error",
-            "detail": f"recording the outcome failed: {type(error).__name__}: {error}",
-        }
-        _record(workspace, state, job.instance, result, job, summary)
-
-
-def remove_images(state: StateStore, instance_ids: list[str], env_too: bool) -> int:
+def remove_images(workspace: Workspace, state: StateStore, instance_ids: list[str], env_too: bool) -> int:
     """Remove the instance images of judged instances (and their env images); return bytes freed."""
     client = engine_client(check=False)
-    details = {r.instance_id: json.loads(r.detail) for r in state.records("build") if r.status == KEPT}
+    built = read_built(workspace, sorted({r.repo for r in state.records(STAGE)}))
     judged = {r.instance_id for r in state.records(STAGE) if r.status in (KEPT, REJECTED)}
-    chosen = [i for i in instance_ids if i in details and i in judged]
-    tags = [details[i]["image"] for i in chosen]
+    chosen = [built[i] for i in instance_ids if i in built and i in judged]
+    tags = [b.image for b in chosen]
     if env_too:
-        tags += sorted({details[i]["env_image"] for i in chosen})
+        tags += sorted({b.env_image for b in chosen})
     freed = 0
     for tag in tags:
         image = existing_image(client, tag)
@@ -267,56 +310,19 @@ def _key(image: str | None, runs: int) -> str:
     return f"{image}|runs={runs}"
 
 
-def _record(
-    workspace: Workspace,
-    state: StateStore,
-    instance: TaskInstance,
-    result: dict[str, Any],
-    job: ValidateJob | None,
-    summary: ValidateSummary,
-    logs: dict[str, bytes] | None = None,
-) -> None:
-    """The driver's half: logs into the workspace, result.json, the state row, the counts."""
-    log_dir = workspace.log_dir(STAGE, instance.instance_id)
-    if logs:
-        shutil.rmtree(log_dir, ignore_errors=True)
-        for name, content in logs.items():
-            path = log_dir / name  # names the worker made (run-N/side.*), never the container's
-            path.parent.mkdir(parents=True, exist_ok=True)
-            path.write_bytes(content)
-    result = {**result, "instance_id": instance.instance_id, "logs": str(log_dir)}
-    _write_json(log_dir / "result.json", result)
-    reason = result["reason"]
-    # An engine error or a run cut short (killed from outside) says nothing about the task: the
-    # next run tries again. Everything else is a verdict.
-    status = KEPT if reason == KEPT else FAILED if reason in RETRIED_LATER else REJECTED
-    state.record(
-        instance_id=instance.instance_id,
-        stage=STAGE,
-        repo=instance.repo,
-        status=status,
-        reason="" if status == KEPT else reason,
-        detail=result.get("detail", ""),
-        inputs_key=_key(job.image if job else None, job.runs if job else 0),
-    )
-    summary.outcomes[reason] += 1
-    if "overhead_per_run" in result and reason != TIMEOUT:
-        # A run cut off at the time limit says nothing about the harness's own cost.
-        summary.overhead_per_run.append(result["overhead_per_run"])
-
-
 def validate_job(job: ValidateJob) -> ValidateOutcome:
     """The worker's half: judge one instance; never raises (any failure is that instance's result)."""
     logs: dict[str, bytes] = {}
+    instance_id = job.instance.instance_id
     try:
         result = _judge(engine_client(check=False), job, logs)
     except Interrupted:
-        result = {"reason": INTERRUPTED}
+        result = ValidationResult(instance_id, INTERRUPTED)
     except Exception as error:  # one instance's failure must not end the others
         if stopping():  # its containers were removed under it
-            return ValidateOutcome({"reason": INTERRUPTED}, logs)
-        log.exception("%s: validation failed", job.instance.instance_id)
-        result = {"reason": "error", "detail": f"{type(error).__name__}: {error}"}
+            return ValidateOutcome(ValidationResult(instance_id, INTERRUPTED), logs)
+        log.exception("%s: validation failed", instance_id)
+        result = ValidationResult(instance_id, "error", f"{type(error).__name__}: {error}")
     return ValidateOutcome(result, logs)
 
 
@@ -339,15 +345,15 @@ class _Side:
     check: SideCheck | None  # None when the side did not finish (result.failure)
 
 
-def _judge(client: docker.DockerClient, job: ValidateJob, logs: dict[str, bytes]) -> dict[str, Any]:
+def _judge(client: docker.DockerClient, job: ValidateJob, logs: dict[str, bytes]) -> ValidationResult:
     instance = job.instance
     try:
         check_patch(instance.instance_id, "test_patch", instance.test_patch)
         check_patch(instance.instance_id, "patch", instance.patch)
     except ValidationError as error:
-        return {"reason": UNSAFE_PATCH, "detail": str(error)}
+        return ValidationResult(instance.instance_id, UNSAFE_PATCH, str(error))
     _image_on_this_node(client, job)
-    config = instance.install_config or {}
+    config = instance.config
     started = time.monotonic()
     plan = [(number, side) for number in range(1, job.runs + 1) for side in ("before", "after")]
     sides: list[_Side] = []
@@ -364,12 +370,10 @@ def _judge(client: docker.DockerClient, job: ValidateJob, logs: dict[str, bytes]
         if index + 1 < len(plan):
             with contextlib.suppress(Exception):  # it failed to prepare: nothing to remove
                 drop(upcoming.result())
-    return _verdict_record(sides, time.monotonic() - started)
+    return _verdict_record(instance.instance_id, sides, time.monotonic() - started)
 
 
-def _prepare(
-    client: docker.DockerClient, job: ValidateJob, config: dict[str, Any], side: str
-) -> PreparedSide:
+def _prepare(client: docker.DockerClient, job: ValidateJob, config: InstallConfig, side: str) -> PreparedSide:
     instance = job.instance
     gold = instance.patch if side == "after" else None
     markers = Markers.new()
@@ -384,7 +388,7 @@ def _prepare(
 def _run_side(
     client: docker.DockerClient,
     job: ValidateJob,
-    config: dict[str, Any],
+    config: InstallConfig,
     number: int,
     prepared: PreparedSide,
     logs: dict[str, bytes],
@@ -397,7 +401,7 @@ def _run_side(
         result = run_side(prepared, instance.instance_id, job.limits.timeout)
         check = None
         if not result.failure:
-            check = check_side(config["log_parser"], result.log, result.exit_code, result.files)
+            check = check_side(config.log_parser, result.log, result.exit_code, result.files)
         if check and check.problem == NO_CLOSING_SUMMARY and (result.exit_code or 0) in KILLED_EXIT_CODES:
             result = dataclasses.replace(result, failure=INCOMPLETE)  # killed, by the engine or from outside
             check = None
@@ -434,22 +438,26 @@ def _keep_side_logs(
     logs[f"{prefix}.json"] = json.dumps(facts, indent=1).encode()
 
 
-def _verdict_record(sides: list[_Side], wall: float) -> dict[str, Any]:
+def _verdict_record(instance_id: str, sides: list[_Side], wall: float) -> ValidationResult:
     test_seconds = sum(side.result.test_seconds for side in sides)
     finished_runs = max(1, len({side.number for side in sides}))
-    record: dict[str, Any] = {
-        "wall_seconds": round(wall, 3),
-        "test_seconds": round(test_seconds, 3),
-        "overhead_per_run": round(max(0.0, wall - test_seconds) / finished_runs, 3),
-        "disk_watched": all(side.result.disk_watched for side in sides),
-    }
+
+    def timed(result: ValidationResult) -> ValidationResult:
+        return dataclasses.replace(
+            result,
+            wall_seconds=round(wall, 3),
+            test_seconds=round(test_seconds, 3),
+            overhead_per_run=round(max(0.0, wall - test_seconds) / finished_runs, 3),
+            disk_watched=all(side.result.disk_watched for side in sides),
+        )
+
     last = sides[-1]
     where = f"run {last.number} {last.result.side}"
     if last.result.failure:
         detail = FAILURE_DETAILS.get(last.result.failure, "see the logs")
-        return {**record, "reason": last.result.failure, "detail": f"{where}: {detail}"}
+        return timed(ValidationResult(instance_id, last.result.failure, f"{where}: {detail}"))
     if last.check and last.check.problem:
-        return {**record, "reason": last.check.problem, "detail": f"{where}: {last.check.detail}"}
+        return timed(ValidationResult(instance_id, last.check.problem, f"{where}: {last.check.detail}"))
     anomalies = [
         f"run {s.number} {s.result.side}: phantom test id {t}"
         for s in sides
@@ -461,21 +469,20 @@ def _verdict_record(sides: list[_Side], wall: float) -> dict[str, Any]:
         by_run.setdefault(side.number, {})[side.result.side] = side.check.statuses if side.check else {}
     statuses = [RunStatuses(before=r["before"], after=r["after"]) for _, r in sorted(by_run.items())]
     verdict = judge(statuses)
+    detail = ""
     if anomalies:
         verdict.reason = PHANTOM_TESTS
-        record["detail"] = f"{len(anomalies)} test ids printed that the test files do not define"
-    return {
-        **record,
-        **dataclasses.asdict(verdict),
-        "anomalies": anomalies,
-        "runs": [
-            {
-                "before": {k: v.name for k, v in s.before.items()},
-                "after": {k: v.name for k, v in s.after.items()},
-            }
-            for s in statuses
-        ],
-    }
+        detail = f"{len(anomalies)} test ids printed that the test files do not define"
+    runs = [
+        RunRecord(
+            before={k: v.name for k, v in s.before.items()}, after={k: v.name for k, v in s.after.items()}
+        )
+        for s in statuses
+    ]
+    lists = {name: getattr(verdict, name) for name in LISTS}
+    return timed(
+        ValidationResult(instance_id, verdict.reason, detail, runs=runs, anomalies=anomalies, **lists)
+    )
 
 
 def _write_json(path: Path, data: dict[str, Any]) -> None:
@@ -485,20 +492,18 @@ def _write_json(path: Path, data: dict[str, Any]) -> None:
     os.replace(partial, path)
 
 
-def read_result(workspace: Workspace, instance_id: str) -> dict[str, Any] | None:
+def read_result(workspace: Workspace, instance_id: str) -> ValidationResult | None:
     path = workspace.log_dir(STAGE, instance_id) / "result.json"
-    return json.loads(path.read_text()) if path.exists() else None
+    return ValidationResult.from_dict(json.loads(path.read_text())) if path.exists() else None
 
 
-def write_validated(
-    workspace: Workspace, state: StateStore, repo: str, ran: Sequence[TaskInstance] = ()
-) -> Path:
+def write_validated(workspace: Workspace, repo: str, ran: Sequence[TaskInstance] = ()) -> Path:
     """validated/<repo>.jsonl: every kept instance of the repository with its test lists.
 
     The file holds the repository's whole kept set, whatever subset this run judged: the
     versioned file's instances in its order (as this run saw them when it ran them), then any
-    instance this run judged that the versioned file does not list. A row is kept when the
-    state store says kept and its result.json holds the verdict.
+    instance this run judged that the versioned file does not list. A row is kept when its
+    result.json says kept.
     """
     ran_by_id = {instance.instance_id: instance for instance in ran}
     versioned = [TaskInstance.from_dict(row) for row in read_jsonl(workspace.versioned_file(repo))]
@@ -507,12 +512,10 @@ def write_validated(
     candidates += [instance for instance in ran if instance.instance_id not in listed]
     kept = []
     for instance in candidates:
-        record = state.get(instance.instance_id, STAGE)
         result = read_result(workspace, instance.instance_id)
-        if record is None or record.status != KEPT or result is None:
+        if result is None or result.reason != KEPT:
             continue
-        verdict = Verdict(**{f.name: result[f.name] for f in dataclasses.fields(Verdict) if f.name in result})
-        lists = {name: getattr(verdict, name) for name in LISTS}
+        lists = {name: getattr(result, name) for name in LISTS}
         kept.append(dataclasses.replace(instance, **lists).to_dict())
     path = workspace.validated_file(repo)
     write_jsonl_atomically(path, kept)

@@ -20,8 +20,8 @@ from typing import Any
 import docker
 import requests
 
-from swegym_build.images.labels import tier_labels
-from swegym_build.validate.runner import TEST_USER, ContainerLimits
+from swegym_build.containment import TEST_USER, ContainerLimits
+from swegym_build.labels import tier_labels
 
 log = logging.getLogger(__name__)
 

@@ -6,7 +6,7 @@ import logging
 import re
 from pathlib import Path
 
-from swegym_build.versions.git import CommitTree, resolve_commit
+from swegym_build.gitread import CommitTree, resolve_commit
 from swegym_build.versions.models import VersionInfo, VersionOverride
 from swegym_build.versions.normalize import normalize_version
 from swegym_build.versions.static_sources import Declared, find_declared_version, read_python_version

@@ -11,7 +11,7 @@ from __future__ import annotations
 import re
 from pathlib import Path
 
-from swegym_build.versions.git import CommitTree
+from swegym_build.gitread import CommitTree
 
 PRETEND_VERSION_ENV = "SETUPTOOLS_SCM_PRETEND_VERSION"
 _SCM = re.compile(r"setuptools[_-]scm|hatch-vcs|use_scm_version|\[tool\.setuptools_scm\]")

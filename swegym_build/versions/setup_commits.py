@@ -3,9 +3,9 @@
 from __future__ import annotations
 
 from collections.abc import Iterable
-from datetime import datetime, timezone
+from datetime import datetime
 
-from swegym_build.records import TaskInstance
+from swegym_build.records import TaskInstance, parse_created_at
 
 
 def select_environment_setup_commits(instances: Iterable[TaskInstance]) -> dict[tuple[str, str], str]:
@@ -24,9 +24,3 @@ def select_environment_setup_commits(instances: Iterable[TaskInstance]) -> dict[
         if key not in newest or candidate[:2] > newest[key][:2]:
             newest[key] = candidate
     return {key: commit for key, (_, _, commit) in newest.items()}
-
-
-def parse_created_at(value: str) -> datetime:
-    # GitHub writes `2021-04-30T15:58:20Z`, SWE-Gym rows also `2024-02-19 20:29:03`; both are UTC.
-    parsed = datetime.fromisoformat(value.strip().replace("Z", "+00:00"))
-    return parsed if parsed.tzinfo is not None else parsed.replace(tzinfo=timezone.utc)

@@ -7,20 +7,23 @@ the state store keyed by base commit and override, so a re-run only reads new co
 
 from __future__ import annotations
 
+import contextlib
 import json
 import logging
-import subprocess
 from collections import Counter
-from collections.abc import Callable
+from collections.abc import Callable, Iterator
 from dataclasses import dataclass, field
 from pathlib import Path
 
+from swegym_build.driver import Outcome, Planned, StageReport, drive
 from swegym_build.errors import GitError, SpecError
+from swegym_build.executors import LocalExecutor
+from swegym_build.gitread import commit_date
 from swegym_build.images.uv_python import PythonDownloads
 from swegym_build.jsonl import read_jsonl, write_jsonl_atomically
 from swegym_build.records import TaskInstance
 from swegym_build.specs import RepoSpec, draft_spec, load_spec, write_draft
-from swegym_build.state import FAILED, KEPT, REJECTED, StateStore
+from swegym_build.state import KEPT, StateStore
 from swegym_build.versions.infer import infer_version
 from swegym_build.versions.models import VersionInfo, VersionOverride
 from swegym_build.versions.python_choice import Fallback, PythonChoice, choose_python, project_pythons
@@ -47,7 +50,6 @@ class PythonOptions:
 
 @dataclass
 class VersionsSummary:
-    outcomes: Counter[str] = field(default_factory=Counter)
     # (repo, version) -> (environment_setup_commit, number of instances)
     versions: dict[tuple[str, str], tuple[str, int]] = field(default_factory=dict)
     drafts: list[Path] = field(default_factory=list)
@@ -55,7 +57,11 @@ class VersionsSummary:
     files: list[Path] = field(default_factory=list)
     # (repo, version) -> the Python it gets; substitutions and impossible ones are reported
     pythons: dict[tuple[str, str], PythonChoice] = field(default_factory=dict)
-    scm_versioned: dict[str, bool] = field(default_factory=dict)  # environment commit -> git-versioned
+    report: StageReport = field(default_factory=lambda: StageReport(STAGE))
+
+    @property
+    def outcomes(self) -> Counter[str]:
+        return self.report.outcomes
 
     @property
     def substitutions(self) -> dict[tuple[str, str], PythonChoice]:
@@ -73,36 +79,104 @@ def run_versions(
     notify: Callable[[str, int, int], None] = lambda *_: None,
     python: PythonOptions | None = None,
 ) -> VersionsSummary:
-    summary = VersionsSummary()
-    for repo in repos or workspace.raw_repos():
-        _version_repo(workspace, state, repo, summary, notify, python or PythonOptions())
-    return summary
+    stage = VersionsStage(workspace, repos or workspace.raw_repos(), python or PythonOptions(), notify)
+    stage.summary.report = drive(stage, state, LocalExecutor(1))
+    return stage.summary
 
 
-def _version_repo(
-    workspace: Workspace,
-    state: StateStore,
-    repo: str,
-    summary: VersionsSummary,
-    notify: Callable[[str, int, int], None],
-    python: PythonOptions,
-) -> None:
-    instances = [TaskInstance.from_dict(row) for row in read_jsonl(workspace.raw_file(repo))]
-    mirror = workspace.mirror_dir(repo)
-    if not mirror.exists():
-        for instance in instances:
-            _reject(
-                state, instance, NO_MIRROR, f"no mirror at {mirror}; run `swegym-build mine` first", summary
+@dataclass(frozen=True)
+class VersionsJob:
+    """One repository's raw instances, with the inferences already stored (keyed by inputs)."""
+
+    repo: str
+    workspace: Workspace
+    python: PythonOptions
+    known: dict[str, tuple[str, VersionInfo]]  # instance id -> (inputs key, what was inferred)
+    notify: Callable[[str, int, int], None] = field(compare=False)
+
+
+@dataclass
+class VersionsResult:
+    """What versioning one repository came to; the driver records it."""
+
+    versioned: list[TaskInstance] = field(default_factory=list)
+    outcomes: list[Outcome] = field(default_factory=list)
+    draft: RepoSpec | None = None
+    versions: dict[tuple[str, str], tuple[str, int]] = field(default_factory=dict)
+    pythons: dict[tuple[str, str], PythonChoice] = field(default_factory=dict)
+    unversioned: list[str] = field(default_factory=list)
+
+
+class VersionsStage:
+    """Jobs per repository: its versioned file is derived from all its instances at once."""
+
+    name: str = STAGE
+    done: tuple[str, ...] = (KEPT,)
+
+    def __init__(
+        self,
+        workspace: Workspace,
+        repos: list[str],
+        python: PythonOptions,
+        notify: Callable[[str, int, int], None],
+    ) -> None:
+        self.workspace, self.repos, self.python, self.notify = workspace, repos, python, notify
+        self.summary = VersionsSummary()
+
+    def plan(self, state: StateStore) -> Iterator[Planned[VersionsJob]]:
+        for repo in self.repos:
+            known = {
+                r.instance_id: (r.inputs_key, VersionInfo(**json.loads(r.detail)))
+                for r in state.records(STAGE, repo)
+                if r.status == KEPT and r.detail
+            }
+            yield Planned(VersionsJob(repo, self.workspace, self.python, known, self.notify), repo)
+
+    def worker(self) -> Callable[[VersionsJob], VersionsResult]:
+        return version_repo
+
+    def running(self) -> contextlib.nullcontext[None]:
+        return contextlib.nullcontext()
+
+    def settle(self, job: VersionsJob, result: VersionsResult) -> list[Outcome]:
+        summary, repo = self.summary, job.repo
+        if result.draft is not None:
+            write_draft(result.draft, self.workspace.draft_spec_file(repo))
+            summary.drafts.append(self.workspace.draft_spec_file(repo))
+        if self.workspace.mirror_dir(repo).exists():
+            write_jsonl_atomically(
+                self.workspace.versioned_file(repo), (i.to_dict() for i in result.versioned)
             )
-        return
+            summary.files.append(self.workspace.versioned_file(repo))
+        summary.versions.update(result.versions)
+        summary.pythons.update(result.pythons)
+        summary.unversioned += result.unversioned
+        return result.outcomes
+
+    def finish(self, report: StageReport) -> None:
+        pass
+
+
+def version_repo(job: VersionsJob) -> VersionsResult:
+    """Version, environment commit and install_config for one repository's raw instances."""
+    repo, result = job.repo, VersionsResult()
+    instances = [TaskInstance.from_dict(row) for row in read_jsonl(job.workspace.raw_file(repo))]
+    mirror = job.workspace.mirror_dir(repo)
+    if not mirror.exists():
+        detail = f"no mirror at {mirror}; run `swegym-build mine` first"
+        result.outcomes = [_rejected(i, NO_MIRROR, detail) for i in instances]
+        return result
     spec = load_spec(repo)
     override = VersionOverride(**spec.version_override_fields()) if spec else None
 
+    inferred: dict[str, tuple[str, VersionInfo]] = {}  # instance id -> (inputs key, inference)
     versioned: list[TaskInstance] = []
     for done, instance in enumerate(instances, 1):
-        notify(repo, done, len(instances))
-        info = _infer_cached(state, mirror, instance, override, summary)
+        job.notify(repo, done, len(instances))
+        key = f"{instance.base_commit}|{override}"
+        info = _infer(job, mirror, instance, override, key, result)
         if info is not None:
+            inferred[instance.instance_id] = (key, info)
             instance.version = info.version
             versioned.append(instance)
 
@@ -112,63 +186,57 @@ def _version_repo(
         # history whose Python support changed gets one entry per era), for the user to edit.
         newest = versioned[-1]
         commits = {version: commit for (r, version), commit in setup_commits.items() if r == repo}
-        spec = draft_spec(mirror, setup_commits[(repo, newest.version or "")], repo, versions=commits)
-        write_draft(spec, workspace.draft_spec_file(repo))
-        summary.drafts.append(workspace.draft_spec_file(repo))
-    kept: list[TaskInstance] = []
+        spec = result.draft = draft_spec(
+            mirror, setup_commits[(repo, newest.version or "")], repo, versions=commits
+        )
+    scm_versioned: dict[str, bool] = {}
     for instance in versioned:
         version = instance.version or ""
         commit = setup_commits[(repo, version)]
         try:
             entry = _require(spec).for_version(version)
         except SpecError as error:
-            _reject(state, instance, NO_SPEC, str(error), summary)
+            result.outcomes.append(_rejected(instance, NO_SPEC, str(error)))
             continue
-        choice = _python_for(workspace, mirror, repo, version, commit, entry.python, python, summary)
+        choice = _python_for(job, mirror, version, commit, entry.python, result)
         if choice.python is None:
-            _reject(state, instance, NO_PYTHON, choice.reason, summary)
+            result.outcomes.append(_rejected(instance, NO_PYTHON, choice.reason))
             continue
         instance.environment_setup_commit = commit
         instance.install_config = entry.to_install_config(
-            exclude_newer=_commit_date(mirror, commit), python=choice.python
+            exclude_newer=commit_date(mirror, commit), python=choice.python
         )
-        if _versioned_by_git(mirror, commit, summary):
+        if commit not in scm_versioned:
+            scm_versioned[commit] = versioned_by_git(mirror, commit)
+        if scm_versioned[commit]:
             instance.install_config["env"].setdefault(PRETEND_VERSION_ENV, pretend_version(version))
-        kept.append(instance)
-        count = summary.versions.get((repo, version), (commit, 0))[1]
-        summary.versions[(repo, version)] = (commit, count + 1)
-        summary.outcomes[KEPT] += 1
-    write_jsonl_atomically(workspace.versioned_file(repo), (i.to_dict() for i in kept))
-    summary.files.append(workspace.versioned_file(repo))
+        result.versioned.append(instance)
+        count = result.versions.get((repo, version), (commit, 0))[1]
+        result.versions[(repo, version)] = (commit, count + 1)
+        key, info = inferred[instance.instance_id]
+        detail = json.dumps({"version": info.version, "source": info.source, "raw": info.raw})
+        unchanged = job.known.get(instance.instance_id) == (key, info)
+        result.outcomes.append(Outcome(instance.instance_id, repo, KEPT, detail, key, unchanged=unchanged))
+    return result
 
 
 def _python_for(
-    workspace: Workspace,
-    mirror: Path,
-    repo: str,
-    version: str,
-    commit: str,
-    requested: str,
-    options: PythonOptions,
-    summary: VersionsSummary,
+    job: VersionsJob, mirror: Path, version: str, commit: str, requested: str, result: VersionsResult
 ) -> PythonChoice:
     """The Python of (repo, version), settled once for all its instances and logged once."""
-    key = (repo, version)
-    if key not in summary.pythons:
+    key = (job.repo, version)
+    if key not in result.pythons:
         project = project_pythons(mirror, commit)
-        choice = choose_python(requested, project, workspace.root, options.downloads, options.fallback)
-        summary.pythons[key] = choice
+        options = job.python
+        choice = choose_python(requested, project, job.workspace.root, options.downloads, options.fallback)
+        result.pythons[key] = choice
         if choice.python is None:
-            log.warning("%s %s: %s: %s", repo, version, NO_PYTHON, choice.reason)
+            log.warning("%s %s: %s: %s", job.repo, version, NO_PYTHON, choice.reason)
         elif choice.substituted:
-            log.warning("%s %s: Python %s for %s: %s", repo, version, choice.python, requested, choice.reason)
-    return summary.pythons[key]
-
-
-def _versioned_by_git(mirror: Path, commit: str, summary: VersionsSummary) -> bool:
-    if commit not in summary.scm_versioned:
-        summary.scm_versioned[commit] = versioned_by_git(mirror, commit)
-    return summary.scm_versioned[commit]
+            log.warning(
+                "%s %s: Python %s for %s: %s", job.repo, version, choice.python, requested, choice.reason
+            )
+    return result.pythons[key]
 
 
 def _require(spec: RepoSpec | None) -> RepoSpec:
@@ -176,64 +244,31 @@ def _require(spec: RepoSpec | None) -> RepoSpec:
     return spec
 
 
-def _infer_cached(
-    state: StateStore,
+def _infer(
+    job: VersionsJob,
     mirror: Path,
     instance: TaskInstance,
     override: VersionOverride | None,
-    summary: VersionsSummary,
+    key: str,
+    result: VersionsResult,
 ) -> VersionInfo | None:
-    key = f"{instance.base_commit}|{override}"
-    previous = state.get(instance.instance_id, STAGE)
-    if previous and previous.inputs_key == key and previous.status == KEPT:
-        return VersionInfo(**json.loads(previous.detail))
+    """The stored inference when its inputs are unchanged, else read from the mirror."""
+    known = job.known.get(instance.instance_id)
+    if known and known[0] == key:
+        return known[1]
     try:
         info = infer_version(mirror, instance.base_commit, override)
     except GitError as error:
-        _reject(state, instance, "error", str(error), summary, status=FAILED, key=key)
+        result.outcomes.append(_rejected(instance, "error", str(error), key, retry=True))
         return None
     if info is None:
         detail = "no version in the package files at the base commit, and no release tag before it"
-        _reject(state, instance, NO_VERSION, detail, summary, key=key)
-        summary.unversioned.append(instance.instance_id)
-        return None
-    state.record(
-        instance_id=instance.instance_id,
-        stage=STAGE,
-        repo=instance.repo,
-        status=KEPT,
-        detail=json.dumps({"version": info.version, "source": info.source, "raw": info.raw}),
-        inputs_key=key,
-    )
+        result.outcomes.append(_rejected(instance, NO_VERSION, detail, key))
+        result.unversioned.append(instance.instance_id)
     return info
 
 
-def _reject(
-    state: StateStore,
-    instance: TaskInstance,
-    reason: str,
-    detail: str,
-    summary: VersionsSummary,
-    status: str = REJECTED,
-    key: str = "",
-) -> None:
-    log.info("%s: %s (%s)", instance.instance_id, reason, detail)
-    state.record(
-        instance_id=instance.instance_id,
-        stage=STAGE,
-        repo=instance.repo,
-        status=status,
-        reason=reason,
-        detail=detail,
-        inputs_key=key,
-    )
-    summary.outcomes[reason] += 1
-
-
-def _commit_date(mirror: Path, commit: str) -> str:
-    result = subprocess.run(
-        ["git", "show", "-s", "--format=%cI", commit], cwd=mirror, capture_output=True, text=True
-    )
-    if result.returncode != 0:
-        raise GitError(f"cannot read the date of {commit} in {mirror}: {result.stderr.strip()}")
-    return result.stdout.strip()
+def _rejected(
+    instance: TaskInstance, reason: str, detail: str, key: str = "", retry: bool = False
+) -> Outcome:
+    return Outcome(instance.instance_id, instance.repo, reason, detail, inputs_key=key, retry=retry)

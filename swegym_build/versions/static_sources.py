@@ -29,7 +29,7 @@ from dataclasses import dataclass
 from pathlib import PurePosixPath
 from typing import Any
 
-from swegym_build.versions.git import CommitTree
+from swegym_build.gitread import CommitTree
 from swegym_build.versions.normalize import is_placeholder
 from swegym_build.versions.pyexpr import (
     VERSION_NAMES,

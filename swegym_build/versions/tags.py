@@ -26,7 +26,7 @@ import re
 from pathlib import Path
 from typing import NamedTuple
 
-from swegym_build.versions.git import commit_timestamp, list_tags, tags_reachable_from
+from swegym_build.gitread import commit_timestamp, list_tags, tags_reachable_from
 from swegym_build.versions.models import VersionInfo
 from swegym_build.versions.normalize import normalize_version, version_sort_key
 

@@ -13,8 +13,8 @@ import datasets
 import docker
 import pytest
 
+from swegym_build.containment import ContainerLimits
 from swegym_build.records import TaskInstance
-from swegym_build.validate.runner import ContainerLimits
 from swegym_build.validate.stage import ValidateJob, validate_job
 
 pytestmark = pytest.mark.docker
@@ -41,5 +41,5 @@ def test_demo_ends_with_a_dataset_whose_rows_validate_again(
             created_at="", pull_number=0, issue_numbers=[], install_config=json.loads(row["install_config"]),
         )  # fmt: skip
         verdict = validate_job(ValidateJob(instance, row["image"], 1, ContainerLimits(120))).result
-        assert set(json.loads(row["FAIL_TO_PASS"])) <= set(verdict["FAIL_TO_PASS"]), row["instance_id"]
-        assert set(json.loads(row["PASS_TO_PASS"])) <= set(verdict["PASS_TO_PASS"]), row["instance_id"]
+        assert set(json.loads(row["FAIL_TO_PASS"])) <= set(verdict.FAIL_TO_PASS), row["instance_id"]
+        assert set(json.loads(row["PASS_TO_PASS"])) <= set(verdict.PASS_TO_PASS), row["instance_id"]

@@ -9,6 +9,7 @@ import pytest
 from rich.console import Console
 
 from swegym_build import display
+from swegym_build.driver import Outcome, StageReport
 from swegym_build.images.progress import DETAIL
 from swegym_build.images.stage import BuildSummary
 
@@ -56,10 +57,12 @@ def test_a_fast_stream_is_thinned_but_not_silenced(log_console: io.StringIO) -> 
 
 def test_an_env_failure_shared_by_many_instances_is_reported_once(log_console: io.StringIO) -> None:
     env_log = "pip install failed\nERROR: No matching distribution found for moto==9"
-    summary = BuildSummary(
-        failures=[(f"getmoto__moto-{n}", "env_build_failed", env_log) for n in range(1, 35)]
-        + [("getmoto__moto-99", "instance_build_failed", "git apply failed")]
-    )
+    report = StageReport("build")
+    cause = f"getmoto/moto 5.0: {env_log}"
+    for n in range(1, 35):
+        report.add(Outcome(f"getmoto__moto-{n}", "getmoto/moto", "env_build_failed", env_log, cause=cause))
+    report.add(Outcome("getmoto__moto-99", "getmoto/moto", "instance_build_failed", "git apply failed"))
+    summary = BuildSummary(report)
     display.build_summary(summary)
     out = log_console.getvalue()
     assert out.count("No matching distribution found for moto==9") == 1

@@ -8,12 +8,11 @@ from typing import Any
 
 import pytest
 
+from swegym_build.containment import ContainerLimits
 from swegym_build.evaluate import grade
 from swegym_build.evaluate.stage import run_evaluate
-from swegym_build.executors import RayExecutor
-from swegym_build.images.stage import load_versioned
-from swegym_build.state import StateStore
-from swegym_build.validate.runner import ContainerLimits
+from swegym_build.executors import LocalExecutor, RayExecutor
+from swegym_build.handoff import read_built, read_versioned
 from swegym_build.workspace import Workspace
 
 pytestmark = pytest.mark.docker
@@ -37,17 +36,15 @@ LISTS = {
 
 
 def _rows(workspace: Workspace) -> dict[str, dict[str, Any]]:
-    state = StateStore(workspace.state_db)
+    built = read_built(workspace)
     rows = {}
-    for instance in load_versioned(workspace, None, list(LISTS)):
-        build = state.get(instance.instance_id, "build")
-        assert build is not None
+    for instance in read_versioned(workspace, None, list(LISTS)):
         fail_to_pass, pass_to_pass = LISTS[instance.instance_id]
         rows[instance.instance_id] = {
             **instance.to_dict(),
             "FAIL_TO_PASS": fail_to_pass,
             "PASS_TO_PASS": pass_to_pass,
-            "image_name": json.loads(build.detail)["image"],
+            "image_name": built[instance.instance_id].image,
         }
     return rows
 
@@ -112,7 +109,7 @@ def test_evaluate_writes_swebench_reports_and_a_summary(built_sample: Workspace,
     )
     workspace = Workspace.resolve(tmp_path / "ws")
 
-    summary = run_evaluate(workspace, predictions, dataset, limits=LIMITS, workers=2)
+    summary = run_evaluate(workspace, predictions, dataset, limits=LIMITS, executor=LocalExecutor(2))
 
     folder = workspace.root / "evaluation" / "org__gold"
     totals = json.loads((folder / "summary.json").read_text())

@@ -4,7 +4,6 @@ driver's re-run finishes without redoing what was recorded."""
 from __future__ import annotations
 
 import dataclasses
-import json
 import os
 import shutil
 import signal
@@ -17,12 +16,13 @@ from pathlib import Path
 import docker
 import pytest
 
+from swegym_build.containment import ContainerLimits
 from swegym_build.executors import RayExecutor
-from swegym_build.images.labels import TIER_LABEL
-from swegym_build.images.stage import load_versioned, run_build
+from swegym_build.handoff import read_built, read_versioned
+from swegym_build.images.stage import run_build
+from swegym_build.labels import TIER_LABEL
 from swegym_build.state import StateStore
 from swegym_build.testing.registry import LocalRegistry
-from swegym_build.validate.runner import ContainerLimits
 from swegym_build.validate.stage import ValidateOptions, read_result, run_validate
 from swegym_build.workspace import Workspace
 from tests.conftest import VALIDATION_TIMEOUT
@@ -42,9 +42,9 @@ def _fresh_copy(validated: Workspace, dest: Path) -> Workspace:
 
 def _verdicts(workspace: Workspace) -> dict[str, tuple]:
     verdicts = {}
-    for instance in load_versioned(workspace, None, None):
-        result = read_result(workspace, instance.instance_id) or {}
-        verdicts[instance.instance_id] = tuple(result.get(name) for name in VERDICT_FIELDS)
+    for instance in read_versioned(workspace, None, None):
+        result = read_result(workspace, instance.instance_id)
+        verdicts[instance.instance_id] = tuple(getattr(result, name, None) for name in VERDICT_FIELDS)
     return verdicts
 
 
@@ -52,14 +52,14 @@ def test_ray_gives_the_same_records_as_the_local_executor(
     validated_sample: Workspace, tmp_path: Path
 ) -> None:
     workspace = _fresh_copy(validated_sample, tmp_path / "ws")
-    options = ValidateOptions(runs=3, limits=ContainerLimits(timeout=VALIDATION_TIMEOUT), workers=2)
+    options = ValidateOptions(runs=3, limits=ContainerLimits(timeout=VALIDATION_TIMEOUT))
     import ray
 
     try:
         summary = run_validate(
             workspace,
             StateStore(workspace.state_db),
-            load_versioned(workspace, None, None),
+            read_versioned(workspace, None, None),
             options,
             RayExecutor(slots=2),
         )
@@ -126,22 +126,18 @@ def test_build_fans_out_on_ray(
     # the images other tests share are left alone.
     instances = [
         dataclasses.replace(i, install_config={**(i.install_config or {}), "env": {"SWEGYM_RAY_TEST": "1"}})
-        for i in load_versioned(workspace, None, None)
+        for i in read_versioned(workspace, None, None)
         if i.version == "0.1"
     ]
     import ray
 
     try:
-        summary = run_build(
-            docker_client, workspace, state, instances, workers=2, executor=RayExecutor(slots=2)
-        )
-        again = run_build(
-            docker_client, workspace, state, instances, workers=2, executor=RayExecutor(slots=2)
-        )
+        summary = run_build(docker_client, workspace, state, instances, executor=RayExecutor(slots=2))
+        again = run_build(docker_client, workspace, state, instances, executor=RayExecutor(slots=2))
     finally:
         ray.shutdown()
     ours = {i.instance_id for i in instances}
-    built = [json.loads(r.detail)["image"] for r in state.records("build") if r.instance_id in ours]
+    built = [record.image for instance_id, record in read_built(workspace).items() if instance_id in ours]
     for tag in [*built, *summary.env_images]:
         docker_client.images.remove(tag, force=True)
 
@@ -155,10 +151,10 @@ def test_a_node_without_the_image_pulls_it_through_the_registry(
 ) -> None:
     workspace = Workspace.resolve(shutil.copytree(built_sample.root, tmp_path / "ws"))
     state = StateStore(workspace.state_db)
-    instances = load_versioned(workspace, None, ["swegym-demo__calculator-2"])
+    instances = read_versioned(workspace, None, ["swegym-demo__calculator-2"])
     built = run_build(docker_client, workspace, state, instances, registry=registry.address)
     assert built.outcomes == {"kept": 1}
-    image = json.loads(state.get("swegym-demo__calculator-2", "build").detail)["image"]
+    image = read_built(workspace)["swegym-demo__calculator-2"].image
     image_id = docker_client.images.get(image).id
     # This engine now stands for a node that never built the image.
     docker_client.images.remove(image_id, force=True)

@@ -3,13 +3,13 @@
 from __future__ import annotations
 
 import dataclasses
-import json
 import subprocess
 
 import docker
 import pytest
 
-from swegym_build.images.stage import load_versioned, run_build
+from swegym_build.handoff import read_built, read_versioned
+from swegym_build.images.stage import run_build
 from swegym_build.state import StateStore
 from swegym_build.testing.nofuture import dump, future_in_image
 from swegym_build.workspace import Workspace
@@ -19,7 +19,7 @@ REPO = "swegym-demo/calculator"
 
 
 def _images(workspace: Workspace) -> dict[str, dict]:
-    return {r.instance_id: json.loads(r.detail) for r in StateStore(workspace.state_db).records("build")}
+    return {instance_id: record.to_dict() for instance_id, record in read_built(workspace).items()}
 
 
 def _run(client: docker.DockerClient, image: str, script: str) -> str:
@@ -40,7 +40,7 @@ def test_instance_image_holds_the_base_tree_and_no_future(
 ) -> None:
     mirror = built_sample.mirror_dir(REPO)
     images = _images(built_sample)
-    for instance in load_versioned(built_sample, None, None):
+    for instance in read_versioned(built_sample, None, None):
         report = _run(docker_client, images[instance.instance_id]["image"],
                       "cd /testbed && git rev-parse HEAD^{tree} && git log --all --format=%H | wc -l"
                       " && git tag | wc -l && git status --porcelain | wc -l"
@@ -66,7 +66,7 @@ def test_no_layer_config_or_script_of_an_instance_image_comes_from_after_its_bas
     """`docker save` of each image: every layer's tree files, the labels and the setup scripts."""
     mirror = built_sample.mirror_dir(REPO)
     images = _images(built_sample)
-    for instance in load_versioned(built_sample, None, None):
+    for instance in read_versioned(built_sample, None, None):
         found = future_in_image(
             docker_client, images[instance.instance_id]["image"], mirror, instance.base_commit
         )
@@ -89,7 +89,7 @@ def test_the_project_is_installed_and_its_tests_run_without_network(
 def test_a_second_build_is_a_no_op(built_sample: Workspace, docker_client: docker.DockerClient) -> None:
     before = _images(built_sample)
     summary = run_build(docker_client, built_sample, StateStore(built_sample.state_db),
-                        load_versioned(built_sample, None, None))  # fmt: skip
+                        read_versioned(built_sample, None, None))  # fmt: skip
     assert summary.nothing_built
     assert summary.reused == {"base": 2, "env": 2, "instance": 7}
     assert {k: v["image_id"] for k, v in _images(built_sample).items()} == {
@@ -100,7 +100,7 @@ def test_a_second_build_is_a_no_op(built_sample: Workspace, docker_client: docke
 def test_broken_spec_fails_with_its_reason_while_other_images_build(
     built_sample: Workspace, docker_client: docker.DockerClient
 ) -> None:
-    instances = load_versioned(built_sample, None, None)
+    instances = read_versioned(built_sample, None, None)
     good = instances[0]
     config = dict(good.install_config or {})
     broken = dataclasses.replace(

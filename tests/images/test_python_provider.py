@@ -19,9 +19,9 @@ import pytest
 
 from swegym_build.images import ensure_base_image
 from swegym_build.images.cache import CACHE_DIR_ENV
-from swegym_build.images.labels import tier_labels
 from swegym_build.images.python_provider import ProvidedPython, provide_python
 from swegym_build.images.uv_python import PythonDownloads
+from swegym_build.labels import tier_labels
 from swegym_build.testing.pbsmirror import BUILD, StandaloneMirror, runnable_cpython
 
 REPO_ROOT = Path(__file__).resolve().parents[2]

@@ -11,13 +11,13 @@ A generated repository, `acme/gadget`, in two eras:
 
 from __future__ import annotations
 
-import json
 from pathlib import Path
 
 import docker
 import pytest
 
-from swegym_build.images.stage import load_versioned, run_build
+from swegym_build.handoff import read_built, read_versioned
+from swegym_build.images.stage import run_build
 from swegym_build.images.uv_python import PythonDownloads
 from swegym_build.jsonl import write_jsonl_atomically
 from swegym_build.state import StateStore
@@ -100,13 +100,13 @@ def built(tmp_path_factory: pytest.TempPathFactory, docker_client: docker.Docker
         state = StateStore(workspace.state_db)
         versions = run_versions(workspace, state, python=PythonOptions("nearest", PythonDownloads("off")))
         assert versions.outcomes == {"kept": 5}
-        summary = run_build(docker_client, workspace, state, load_versioned(workspace, None, None))
-    assert summary.outcomes == {"kept": 5}, summary.failures
+        summary = run_build(docker_client, workspace, state, read_versioned(workspace, None, None))
+    assert summary.outcomes == {"kept": 5}, summary.report.problems
     return workspace
 
 
 def _images(workspace: Workspace) -> dict[str, dict]:
-    return {r.instance_id: json.loads(r.detail) for r in StateStore(workspace.state_db).records("build")}
+    return {instance_id: record.to_dict() for instance_id, record in read_built(workspace).items()}
 
 
 def _run(client: docker.DockerClient, image: str, script: str, user: str = "swegym") -> str:
@@ -126,7 +126,7 @@ def test_a_2022_pyproject_only_scm_project_installs_editable(
     built: Workspace, docker_client: docker.DockerClient
 ) -> None:
     config = next(
-        i for i in load_versioned(built, None, None) if i.instance_id == "acme__gadget-4"
+        i for i in read_versioned(built, None, None) if i.instance_id == "acme__gadget-4"
     ).install_config
     assert config is not None and config["env"]["SETUPTOOLS_SCM_PRETEND_VERSION"] == "1.0.0"
     image = _images(built)["acme__gadget-4"]["image"]
@@ -141,7 +141,7 @@ def test_a_2022_pyproject_only_scm_project_installs_editable(
 def test_tests_run_as_python_m_pytest_with_the_repository_on_sys_path(
     built: Workspace, docker_client: docker.DockerClient
 ) -> None:
-    instance = next(i for i in load_versioned(built, None, None) if i.instance_id == "acme__gadget-5")
+    instance = next(i for i in read_versioned(built, None, None) if i.instance_id == "acme__gadget-5")
     assert instance.install_config is not None
     command = instance.install_config["test_cmd"]
     assert command == "python -m pytest -q"
@@ -167,7 +167,7 @@ def test_no_image_holds_anything_from_after_its_base(
 ) -> None:
     mirror = built.mirror_dir(REPO)
     images = _images(built)
-    for instance in load_versioned(built, None, None):
+    for instance in read_versioned(built, None, None):
         found = future_in_image(
             docker_client, images[instance.instance_id]["image"], mirror, instance.base_commit
         )

@@ -132,7 +132,7 @@ def card_metadata(readme: str) -> dict:
 
 
 def test_the_card_declares_the_splits_and_reports_the_counts(tmp_path: Path) -> None:
-    options = CardOptions(repo_id="swegym/demo", license="mit", gold_runs=5)
+    options = CardOptions(repo_id="swegym/demo", license="mit", gold_runs=(5,))
     export_dataset(
         sample_tasks(), tmp_path / "out", rejections=Counter(flaky=2, env_broken=1), options=options
     )

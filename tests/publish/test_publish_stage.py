@@ -3,14 +3,19 @@
 from __future__ import annotations
 
 import json
+import shutil
+from pathlib import Path
 
 import docker
 import pytest
 
+from swegym_build.containment import ContainerLimits
+from swegym_build.handoff import read_versioned
 from swegym_build.publish.stage import PublishOptions, run_publish
 from swegym_build.state import StateStore
 from swegym_build.testing.fakehub import FakeHub
 from swegym_build.testing.registry import LocalRegistry
+from swegym_build.validate.stage import ValidateOptions, run_validate
 from swegym_build.workspace import Workspace
 from tests.publish.helpers import load_split
 
@@ -63,3 +68,20 @@ def test_publish_pushes_images_to_the_registry_and_the_dataset_to_the_hub(
     local_id = docker_client.images.get(name).id
     docker_client.images.remove(name)
     assert docker_client.images.pull(name).id == local_id
+
+
+def test_the_card_states_the_runs_validate_made(
+    validated_sample: Workspace, docker_client: docker.DockerClient, tmp_path: Path
+) -> None:
+    workspace = Workspace.resolve(shutil.copytree(validated_sample.root, tmp_path / "ws"))
+    state = StateStore(workspace.state_db)
+    rerun = read_versioned(workspace, None, ["swegym-demo__calculator-2"])
+    judged = run_validate(
+        workspace, state, rerun, ValidateOptions(runs=5, limits=ContainerLimits(timeout=120))
+    )
+    assert judged.outcomes == {"kept": 1}
+
+    summary = run_publish(docker_client, workspace, state, PublishOptions(repo_id="acme/runs", dry_run=True))
+
+    card = (summary.export.folder / "README.md").read_text()
+    assert "before and after the gold patch, 3 or 5 times" in card  # three rows ran 3 times, one 5

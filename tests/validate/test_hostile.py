@@ -20,11 +20,12 @@ from typing import Any
 import docker
 import pytest
 
-from swegym_build.images.labels import TIER_LABEL
-from swegym_build.images.stage import load_versioned
+from swegym_build.containment import ContainerLimits
+from swegym_build.executors import LocalExecutor
+from swegym_build.handoff import append_built, read_built, read_versioned
+from swegym_build.labels import TIER_LABEL
 from swegym_build.records import TaskInstance
 from swegym_build.state import StateStore
-from swegym_build.validate.runner import ContainerLimits
 from swegym_build.validate.stage import ValidateOptions, read_result, run_validate
 from swegym_build.workspace import Workspace
 from tests.validate.test_safety import _binary_symlink
@@ -306,9 +307,8 @@ def hostile(built_sample: Workspace, tmp_path_factory: pytest.TempPathFactory) -
         shutil.copytree(built_sample.root, tmp_path_factory.mktemp("hostile") / "ws")
     )
     state = StateStore(workspace.state_db)
-    (base,) = load_versioned(workspace, None, [BASE])
-    build = state.get(BASE, "build")
-    assert build is not None
+    (base,) = read_versioned(workspace, None, [BASE])
+    build = read_built(workspace)[BASE]
     instances = [_hostile(base, name, module, fix) for name, (module, fix) in ATTACKS.items()]
     instances += [
         dataclasses.replace(
@@ -320,16 +320,10 @@ def hostile(built_sample: Workspace, tmp_path_factory: pytest.TempPathFactory) -
         base,  # an honest instance in the same run: its result is written whatever the others do
     ]
     for instance in instances:
-        state.record(
-            instance_id=instance.instance_id,
-            stage="build",
-            repo=base.repo,
-            status="kept",
-            detail=build.detail,
-        )
-    options = ValidateOptions(runs=1, limits=LIMITS, workers=2, force=True, retries=1)
+        append_built(workspace, dataclasses.replace(build, instance_id=instance.instance_id))
+    options = ValidateOptions(runs=1, limits=LIMITS, force=True, retries=1)
     started = time.monotonic()
-    summary = run_validate(workspace, state, instances, options)
+    summary = run_validate(workspace, state, instances, options, LocalExecutor(2))
     assert sum(summary.outcomes.values()) == len(instances), summary.outcomes
     (workspace.root / "hostile-wall-seconds").write_text(f"{time.monotonic() - started:.1f}")
     return workspace
@@ -342,15 +336,15 @@ def _result(workspace: Workspace, name: str) -> dict[str, Any]:
 
 
 def _honest(result: dict[str, Any], *hostile_passes: str) -> None:
-    assert result["reason"] == "kept", result
-    assert result["FAIL_TO_PASS"] == [REAL_TEST]
-    assert result["PASS_TO_PASS"] == sorted(HONEST_PASS_TO_PASS + list(hostile_passes))
-    assert result["anomalies"] == []
+    assert result.reason == "kept", result
+    assert result.FAIL_TO_PASS == [REAL_TEST]
+    assert sorted(HONEST_PASS_TO_PASS + list(hostile_passes)) == result.PASS_TO_PASS
+    assert result.anomalies == []
 
 
 def test_fake_logs_a_marker_and_a_kill_end_incomplete_not_kept(hostile: Workspace) -> None:
     result = _result(hostile, "fake_logs_and_kill")
-    assert result["reason"] == "incomplete"
+    assert result.reason == "incomplete"
     facts = json.loads(
         (hostile.log_dir("validate", _id("fake_logs_and_kill")) / "run-1" / "before.json").read_text()
     )
@@ -361,9 +355,9 @@ def test_fake_logs_a_marker_and_a_kill_end_incomplete_not_kept(hostile: Workspac
 
 def test_a_printed_phantom_passed_line_is_an_anomaly_never_a_task(hostile: Workspace) -> None:
     result = _result(hostile, "phantom_passed_line")
-    assert result["reason"] == "phantom_tests"
-    assert "run 1 before: phantom test id tests/test_ops.py::test_phantom_fix" in result["anomalies"]
-    assert "tests/test_ops.py::test_phantom_fix" not in result["FAIL_TO_PASS"] + result["PASS_TO_PASS"]
+    assert result.reason == "phantom_tests"
+    assert "run 1 before: phantom test id tests/test_ops.py::test_phantom_fix" in result.anomalies
+    assert "tests/test_ops.py::test_phantom_fix" not in result.FAIL_TO_PASS + result.PASS_TO_PASS
 
 
 def test_verdict_files_written_by_the_tests_are_never_read(hostile: Workspace) -> None:
@@ -384,12 +378,12 @@ def _result_of(workspace: Workspace, instance_id: str) -> dict[str, Any]:
 
 def test_filling_the_disk_is_stopped_at_the_limit(hostile: Workspace) -> None:
     result = _result(hostile, "disk_fill")
-    assert result["reason"] == "disk_limit" and result["disk_watched"]
+    assert result.reason == "disk_limit" and result.disk_watched
 
 
 def test_a_flood_of_output_is_cut_at_the_cap(hostile: Workspace) -> None:
     result = _result(hostile, "output_flood")
-    assert result["reason"] == "output_limit"
+    assert result.reason == "output_limit"
     log = hostile.log_dir("validate", _id("output_flood")) / "run-1" / "before.log"
     assert log.stat().st_size <= LIMITS.output_bytes + 200
     assert (
@@ -414,8 +408,8 @@ def test_git_venv_and_privileges_are_out_of_the_tests_reach(hostile: Workspace) 
 
 def test_a_conftest_forcing_passes_with_a_do_nothing_fix_is_no_fail_to_pass(hostile: Workspace) -> None:
     result = _result(hostile, "conftest_forces_passes")
-    assert result["reason"] == "no_fail_to_pass"
-    assert REAL_TEST in result["PASS_TO_PASS"]
+    assert result.reason == "no_fail_to_pass"
+    assert REAL_TEST in result.PASS_TO_PASS
 
 
 def test_printing_the_harness_markers_changes_nothing(hostile: Workspace) -> None:
@@ -424,19 +418,19 @@ def test_printing_the_harness_markers_changes_nothing(hostile: Workspace) -> Non
 
 def test_nothing_carries_from_one_side_to_the_next(hostile: Workspace) -> None:
     result = _result(hostile, "state_between_sides")
-    assert result["reason"] == "no_fail_to_pass"
-    assert "tests/test_hostile.py::test_passes_once_it_has_run_before" in result["FAIL_TO_FAIL"]
+    assert result.reason == "no_fail_to_pass"
+    assert "tests/test_hostile.py::test_passes_once_it_has_run_before" in result.FAIL_TO_FAIL
 
 
 def test_a_summary_forged_at_exit_does_not_agree(hostile: Workspace) -> None:
     result = _result(hostile, "atexit_forged_summary")
-    assert result["reason"] == "summary_mismatch"
+    assert result.reason == "summary_mismatch"
 
 
 @pytest.mark.parametrize("name", ["binary_symlink_gold", "quoted_git_path"])
 def test_patches_hiding_an_escape_are_refused_before_anything_runs(hostile: Workspace, name: str) -> None:
     result = _result(hostile, name)
-    assert result["reason"] == "unsafe_patch"
+    assert result.reason == "unsafe_patch"
     assert not (hostile.log_dir("validate", _id(name)) / "run-1").exists()
 
 
@@ -461,16 +455,12 @@ def test_a_container_killed_from_outside_is_retried(
 ) -> None:
     workspace = Workspace.resolve(shutil.copytree(built_sample.root, tmp_path / "ws"))
     state = StateStore(workspace.state_db)
-    (base,) = load_versioned(workspace, None, [BASE])
+    (base,) = read_versioned(workspace, None, [BASE])
     slow = _new_file("tests/test_slow.py", "import time\n\n\ndef test_slow():\n    time.sleep(4)\n")
     instance = dataclasses.replace(base, instance_id=_id("killed_outside"), test_patch=base.test_patch + slow)
-    state.record(
-        instance_id=instance.instance_id,
-        stage="build",
-        repo=base.repo,
-        status="kept",
-        detail=state.get(BASE, "build").detail,
-    )  # type: ignore[union-attr]
+    append_built(
+        workspace, dataclasses.replace(read_built(workspace)[BASE], instance_id=instance.instance_id)
+    )
     killed: list[str] = []
 
     def kill_the_first_container() -> None:

@@ -5,7 +5,6 @@ from __future__ import annotations
 
 import contextlib
 import dataclasses
-import json
 import os
 import shutil
 import signal
@@ -18,9 +17,9 @@ from pathlib import Path
 import docker
 import pytest
 
-from swegym_build.images.labels import TIER_LABEL, tier_labels
-from swegym_build.images.stage import load_versioned
+from swegym_build.handoff import append_built, read_built, read_versioned
 from swegym_build.jsonl import read_jsonl, write_jsonl_atomically
+from swegym_build.labels import TIER_LABEL, tier_labels
 from swegym_build.state import StateStore
 from swegym_build.validate.runner import OWNER_KEY, owner_label, remove_orphans
 from swegym_build.validate.stage import read_result
@@ -33,9 +32,7 @@ REPO = "swegym-demo/calculator"
 
 
 def _image(workspace: Workspace) -> str:
-    record = StateStore(workspace.state_db).get(BASE, "build")
-    assert record is not None
-    return str(json.loads(record.detail)["image"])
+    return read_built(workspace)[BASE].image
 
 
 def test_orphans_of_dead_runs_are_removed_live_ones_kept(
@@ -71,16 +68,14 @@ def test_ctrl_c_records_finished_instances_removes_containers_and_exits_130(
 ) -> None:
     workspace = Workspace.resolve(shutil.copytree(built_sample.root, tmp_path / "ws"))
     state = StateStore(workspace.state_db)
-    (base,) = load_versioned(workspace, None, [BASE])
+    (base,) = read_versioned(workspace, None, [BASE])
     slow_test = "diff --git a/tests/test_slow.py b/tests/test_slow.py\nnew file mode 100644\n--- /dev/null\n+++ b/tests/test_slow.py\n@@ -0,0 +1,2 @@\n+def test_slow():\n+    __import__('time').sleep(120)\n"  # noqa: E501
     slow = dataclasses.replace(
         base, instance_id="swegym-demo__calculator-interrupted", test_patch=base.test_patch + slow_test
     )
     rows = list(read_jsonl(workspace.versioned_file(REPO)))
     write_jsonl_atomically(workspace.versioned_file(REPO), [*rows, slow.to_dict()])
-    build = state.get(BASE, "build")
-    assert build is not None
-    state.record(instance_id=slow.instance_id, stage="build", repo=REPO, status="kept", detail=build.detail)
+    append_built(workspace, dataclasses.replace(read_built(workspace)[BASE], instance_id=slow.instance_id))
     state.close()
 
     cli = str(Path(sys.executable).parent / "swegym-build")

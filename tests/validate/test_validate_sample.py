@@ -8,8 +8,9 @@ import json
 import docker
 import pytest
 
-from swegym_build.images.stage import load_versioned
+from swegym_build.handoff import append_built, read_versioned
 from swegym_build.jsonl import read_jsonl
+from swegym_build.records import BuiltInstance, ValidationResult
 from swegym_build.state import StateStore
 from swegym_build.validate.stage import ValidateOptions, read_result, run_validate
 from swegym_build.workspace import Workspace
@@ -24,7 +25,7 @@ def validated(validated_sample: Workspace) -> Workspace:
     return validated_sample
 
 
-def _result(workspace: Workspace, pull: int) -> dict:
+def _result(workspace: Workspace, pull: int) -> ValidationResult:
     result = read_result(workspace, f"swegym-demo__calculator-{pull}")
     assert result is not None
     return result
@@ -32,23 +33,23 @@ def _result(workspace: Workspace, pull: int) -> dict:
 
 def test_the_good_fix_is_kept_with_the_exact_test_lists(validated: Workspace) -> None:
     result = _result(validated, 2)
-    assert result["reason"] == "kept"
-    assert result["FAIL_TO_PASS"] == ["tests/test_ops.py::test_divide_by_zero_raises_calculator_error"]
-    assert result["PASS_TO_PASS"] == [
+    assert result.reason == "kept"
+    assert result.FAIL_TO_PASS == ["tests/test_ops.py::test_divide_by_zero_raises_calculator_error"]
+    assert result.PASS_TO_PASS == [
         "tests/test_ops.py::test_add",
         "tests/test_ops.py::test_divide",
         "tests/test_ops.py::test_multiply_ints",
     ]
-    assert result["flaky_tests"] == [] and result["PASS_TO_FAIL"] == []
+    assert result.flaky_tests == [] and result.PASS_TO_FAIL == []
     rows = {row["instance_id"]: row for row in read_jsonl(validated.validated_file(REPO))}
-    assert rows["swegym-demo__calculator-2"]["FAIL_TO_PASS"] == result["FAIL_TO_PASS"]
+    assert rows["swegym-demo__calculator-2"]["FAIL_TO_PASS"] == result.FAIL_TO_PASS
     assert set(rows) == {f"swegym-demo__calculator-{n}" for n in (2, 10, 13, 21)}
 
 
 def test_a_test_that_already_passes_is_no_fail_to_pass(validated: Workspace) -> None:
     result = _result(validated, 15)
-    assert result["reason"] == "no_fail_to_pass"
-    assert result["PASS_TO_PASS"] == ["tests/test_bigint.py::test_add_big_integers"]
+    assert result.reason == "no_fail_to_pass"
+    assert result.PASS_TO_PASS == ["tests/test_bigint.py::test_add_big_integers"]
 
 
 def test_the_planted_flaky_test_has_no_state_to_be_flaky_with(validated: Workspace) -> None:
@@ -56,9 +57,9 @@ def test_the_planted_flaky_test_has_no_state_to_be_flaky_with(validated: Workspa
     # in /tmp). Every side now starts in a fresh container, so nothing carries over: it passes
     # every time after the fix, as it does in any grader's fresh container, and is FAIL_TO_PASS.
     result = _result(validated, 21)
-    assert result["reason"] == "kept"
-    assert result["flaky_tests"] == []
-    assert result["FAIL_TO_PASS"] == [
+    assert result.reason == "kept"
+    assert result.flaky_tests == []
+    assert result.FAIL_TO_PASS == [
         "tests/test_stats.py::test_flaky_timing",
         "tests/test_stats.py::test_mean",
     ]
@@ -66,14 +67,14 @@ def test_the_planted_flaky_test_has_no_state_to_be_flaky_with(validated: Workspa
 
 def test_a_hanging_test_hits_the_time_limit(validated: Workspace) -> None:
     result = _result(validated, 23)
-    assert result["reason"] == "timeout"
-    assert VALIDATION_TIMEOUT <= result["wall_seconds"] < VALIDATION_TIMEOUT + 30
+    assert result.reason == "timeout"
+    assert VALIDATION_TIMEOUT <= result.wall_seconds < VALIDATION_TIMEOUT + 30
 
 
 def test_a_test_that_needs_the_network_fails_in_the_container(validated: Workspace) -> None:
     result = _result(validated, 25)
-    assert result["reason"] == "no_fail_to_pass"
-    assert result["FAIL_TO_FAIL"] == ["tests/test_health.py::test_index_reachable"]
+    assert result.reason == "no_fail_to_pass"
+    assert result.FAIL_TO_FAIL == ["tests/test_health.py::test_index_reachable"]
     log = (validated.log_dir("validate", "swegym-demo__calculator-25") / "run-1" / "after.log").read_text()
     assert "Temporary failure in name resolution" in log or "Network is unreachable" in log
 
@@ -91,18 +92,18 @@ def test_logs_exit_codes_and_the_side_scripts_are_kept(validated: Workspace) -> 
         assert before["failure"] is None and after["disk_watched"]
         assert "1 failed, 3 passed" in (folder / f"run-{run}" / "before.log").read_text()
     # The overhead goal: at most 2 s per run (both sides) of harness time.
-    assert _result(validated, 2)["overhead_per_run"] < 2.0
+    assert (_result(validated, 2).overhead_per_run or 0) < 2.0
 
 
 def test_a_patch_climbing_out_is_refused_before_anything_runs(
     validated: Workspace, docker_client: docker.DockerClient
 ) -> None:
-    instance = load_versioned(validated, None, ["swegym-demo__calculator-2"])[0]
+    instance = read_versioned(validated, None, ["swegym-demo__calculator-2"])[0]
     climbing = instance.patch.replace("calculator/ops.py", "../../etc/ops.py")
     evil = dataclasses.replace(instance, instance_id="swegym-demo__calculator-666", patch=climbing)
     state = StateStore(validated.state_db)
-    state.record(instance_id=evil.instance_id, stage="build", repo=REPO, status="kept",
-                 detail=json.dumps({"image": "swegym-build-instance:does-not-matter"}))  # fmt: skip
+    append_built(validated, BuiltInstance(evil.instance_id, REPO, "swegym-build-instance:does-not-matter",
+                                          "sha256:0", "env:x", 0, "3.11"))  # fmt: skip
 
     summary = run_validate(validated, state, [evil], ValidateOptions(runs=1))
 
@@ -116,7 +117,7 @@ def test_finished_instances_are_not_run_again_unless_forced(
     validated: Workspace, docker_client: docker.DockerClient
 ) -> None:
     state = StateStore(validated.state_db)
-    instances = load_versioned(validated, None, ["swegym-demo__calculator-13"])
+    instances = read_versioned(validated, None, ["swegym-demo__calculator-13"])
     again = run_validate(validated, state, instances, ValidateOptions(runs=3))
     assert again.already_done == 1 and not again.outcomes
     forced = run_validate(validated, state, instances, ValidateOptions(runs=3, force=True))

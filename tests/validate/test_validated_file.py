@@ -4,8 +4,9 @@ from __future__ import annotations
 
 import json
 
+from swegym_build.handoff import append_built
 from swegym_build.jsonl import read_jsonl, write_jsonl_atomically
-from swegym_build.records import TaskInstance
+from swegym_build.records import BuiltInstance, TaskInstance
 from swegym_build.state import KEPT, REJECTED, StateStore
 from swegym_build.validate.stage import STAGE, ValidateOptions, _key, run_validate
 from swegym_build.workspace import Workspace
@@ -24,15 +25,14 @@ def _instance(number: int) -> TaskInstance:
 
 def _judged(workspace: Workspace, state: StateStore, number: int, reason: str) -> None:
     instance_id = f"o__r-{number}"
-    state.record(instance_id=instance_id, stage="build", repo=REPO, status=KEPT,
-                 detail=json.dumps({"image": IMAGE}))  # fmt: skip
+    append_built(workspace, BuiltInstance(instance_id, REPO, IMAGE, "sha256:0", "env:x", 0, "3.11"))
     state.record(instance_id=instance_id, stage=STAGE, repo=REPO, status=KEPT if reason == KEPT else REJECTED,
                  reason="" if reason == KEPT else reason, inputs_key=_key(IMAGE, 1))  # fmt: skip
     folder = workspace.log_dir(STAGE, instance_id)
     folder.mkdir(parents=True)
     lists = {"FAIL_TO_PASS": [f"t.py::test_{number}"], "PASS_TO_PASS": [], "PASS_TO_FAIL": [],
              "FAIL_TO_FAIL": [], "flaky_tests": []}  # fmt: skip
-    (folder / "result.json").write_text(json.dumps({"reason": reason, **lists}))
+    (folder / "result.json").write_text(json.dumps({"instance_id": instance_id, "reason": reason, **lists}))
 
 
 def test_validating_a_subset_keeps_the_other_kept_rows(workspace: Workspace) -> None:

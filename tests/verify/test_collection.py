@@ -3,7 +3,6 @@ real env image."""
 
 from __future__ import annotations
 
-import json
 import os
 import subprocess
 import sys
@@ -12,8 +11,8 @@ from pathlib import Path
 import docker
 import pytest
 
+from swegym_build.handoff import read_built
 from swegym_build.jsonl import read_jsonl
-from swegym_build.state import KEPT, StateStore
 from swegym_build.verify import check_collection, collection_script, judge_collection
 from swegym_build.workspace import Workspace
 
@@ -71,15 +70,11 @@ def test_an_exit_code_suite_cannot_be_checked_by_collection() -> None:
 
 
 def _env_image_and_recipe(workspace: Workspace) -> tuple[str, dict[str, object]]:
-    state = StateStore(workspace.state_db)
-    try:
-        built = {r.instance_id: json.loads(r.detail) for r in state.records("build") if r.status == KEPT}
-    finally:
-        state.close()
+    built = read_built(workspace)
     for repo in workspace.raw_repos():
         for row in read_jsonl(workspace.versioned_file(repo)):
             if row["instance_id"] in built:
-                return built[row["instance_id"]]["env_image"], row["install_config"]
+                return built[row["instance_id"]].env_image, row["install_config"]
     raise AssertionError("the built sample has no built instance")
 
 

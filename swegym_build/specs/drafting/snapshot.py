@@ -3,12 +3,11 @@
 from __future__ import annotations
 
 import logging
-import subprocess
 from dataclasses import dataclass, field
 from datetime import datetime
 from pathlib import Path
 
-from swegym_build.errors import GitError
+from swegym_build.gitread import CommitTree, commit_date
 from swegym_build.specs.model import LogParser
 
 log = logging.getLogger(__name__)
@@ -20,26 +19,12 @@ class Snapshot:
     def __init__(self, repo_path: Path, commit: str) -> None:
         self.repo_path = repo_path
         self.commit = commit
-        self.files = set(self._git("ls-tree", "-r", "--name-only", commit).splitlines())
-        self.date = datetime.fromisoformat(self._git("show", "-s", "--format=%cI", commit).strip())
+        self._tree = CommitTree(repo_path, commit)
+        self.files = self._tree.paths
+        self.date = datetime.fromisoformat(commit_date(repo_path, commit))
 
     def read(self, path: str) -> str | None:
-        if path not in self.files:
-            return None
-        return self._git("show", f"{self.commit}:{path}")
-
-    def _git(self, *args: str) -> str:
-        result = subprocess.run(
-            ["git", "-C", str(self.repo_path), *args],
-            capture_output=True,
-            text=True,
-            encoding="utf-8",
-            errors="replace",
-            check=False,
-        )
-        if result.returncode != 0:
-            raise GitError(f"git {' '.join(args)} failed in {self.repo_path}: {result.stderr.strip()}")
-        return result.stdout
+        return self._tree.read(path)
 
 
 @dataclass

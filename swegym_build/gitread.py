@@ -1,13 +1,16 @@
-"""Read-only access to a commit's tree and to tags, through the git command line.
+"""The one git layer every stage reads mirrors through: the git command line, read-only.
 
 Works on bare mirrors and on work trees alike (`git -C`). Nothing here checks anything out or runs
-repository code: blobs are read with `git cat-file`, trees listed with `git ls-tree`.
+repository code: blobs are read with `git cat-file`, trees listed with `git ls-tree`. (`mine` keeps
+its mirror in sync with GitPython; the build-context writer in images/snapshot.py calls `git`
+here too, with its own environment.)
 """
 
 from __future__ import annotations
 
 import logging
 import subprocess
+from collections.abc import Mapping
 from dataclasses import dataclass, field
 from pathlib import Path
 
@@ -16,17 +19,31 @@ from swegym_build.errors import GitError
 logger = logging.getLogger(__name__)
 
 
-def run_git(repo_path: str | Path, *args: str) -> str:
-    """Run `git -C repo_path args...` and return stdout; raise `GitError` naming the command on failure."""
+def git_bytes(
+    repo_path: str | Path,
+    *args: str,
+    stdin: bytes | None = None,
+    env: Mapping[str, str] | None = None,
+    timeout: float | None = 120,
+) -> bytes:
+    """Run `git -C repo_path args...` and return stdout as bytes; `GitError` naming the command on
+    failure. `env` replaces the environment (callers that need a fixed identity pass theirs)."""
     command = ["git", "-C", str(repo_path), *args]
     try:
-        completed = subprocess.run(command, capture_output=True, check=False, timeout=120)
+        completed = subprocess.run(
+            command, input=stdin, capture_output=True, check=False, timeout=timeout, env=env
+        )
     except (OSError, subprocess.TimeoutExpired) as exc:
-        raise GitError(f"{' '.join(command)}: {exc}") from exc
+        raise GitError(f"{' '.join(command[:6])}: {exc}") from exc
     if completed.returncode != 0:
         stderr = completed.stderr.decode("utf-8", "replace").strip()
-        raise GitError(f"{' '.join(command)} failed ({completed.returncode}): {stderr}")
-    return completed.stdout.decode("utf-8", "replace")
+        raise GitError(f"{' '.join(command[:6])} failed ({completed.returncode}): {stderr}")
+    return completed.stdout
+
+
+def run_git(repo_path: str | Path, *args: str) -> str:
+    """`git_bytes` decoded (invalid UTF-8 replaced: files are read, never executed)."""
+    return git_bytes(repo_path, *args).decode("utf-8", "replace")
 
 
 def resolve_commit(repo_path: str | Path, commit: str) -> str:
@@ -40,6 +57,11 @@ def resolve_commit(repo_path: str | Path, commit: str) -> str:
 def commit_timestamp(repo_path: str | Path, commit: str) -> int:
     """Committer date of `commit` as a Unix timestamp."""
     return int(run_git(repo_path, "show", "-s", "--format=%ct", commit).strip())
+
+
+def commit_date(repo_path: str | Path, commit: str) -> str:
+    """Committer date of `commit` in strict ISO 8601 (`%cI`), with its offset."""
+    return run_git(repo_path, "show", "-s", "--format=%cI", commit).strip()
 
 
 @dataclass
