@@ -41,9 +41,10 @@ def git_bytes(
     return completed.stdout
 
 
-def run_git(repo_path: str | Path, *args: str) -> str:
-    """`git_bytes` decoded (invalid UTF-8 replaced: files are read, never executed)."""
-    return git_bytes(repo_path, *args).decode("utf-8", "replace")
+def run_git(repo_path: str | Path, *args: str, errors: str = "replace", timeout: float | None = 120) -> str:
+    """`git_bytes` decoded. Invalid UTF-8 is replaced by default (files are read, never executed);
+    `errors="surrogateescape"` keeps the bytes, for a diff that must apply as it was."""
+    return git_bytes(repo_path, *args, timeout=timeout).decode("utf-8", errors)
 
 
 def resolve_commit(repo_path: str | Path, commit: str) -> str:

@@ -18,6 +18,7 @@ from pathlib import Path
 import git
 
 from swegym_build.errors import GitError
+from swegym_build.gitread import run_git
 
 log = logging.getLogger(__name__)
 
@@ -69,10 +70,15 @@ def _auth_env(token: str | None) -> dict[str, str]:
 
 
 class Mirror:
+    """A bare mirror: kept in sync with GitPython (`sync`), read through the shared git layer."""
+
     def __init__(self, path: Path) -> None:
         self.path = path
-        self._repo = git.Repo(path)
-        self._git = self._repo.git
+
+    def _read(self, *args: str) -> str:
+        # No time limit: a history walk over a large repository may take minutes. Bytes that
+        # are not UTF-8 survive (surrogateescape), so a diff applies as git wrote it.
+        return run_git(self.path, *args, errors="surrogateescape", timeout=None)
 
     @classmethod
     def sync(cls, path: Path, clone_url: str, token: str | None = None) -> Mirror:
@@ -96,21 +102,21 @@ class Mirror:
 
     def has_commit(self, sha: str) -> bool:
         try:
-            self._git.cat_file("-e", f"{sha}^{{commit}}")
-        except git.GitCommandError:
+            self._read("cat-file", "-e", f"{sha}^{{commit}}")
+        except GitError:
             return False
         return True
 
     def merge_base(self, first: str, second: str) -> str | None:
         try:
-            return self._git.merge_base(first, second).strip() or None
-        except git.GitCommandError:
+            return self._read("merge-base", first, second).strip() or None
+        except GitError:
             return None
 
     def pull_heads(self) -> dict[int, PullHead]:
         """The head commit of every pull request, from `refs/pull/<N>/head`."""
-        output = self._git.for_each_ref(
-            "--format=%(refname) %(objectname) %(committerdate:unix)", "refs/pull/"
+        output = self._read(
+            "for-each-ref", "--format=%(refname) %(objectname) %(committerdate:unix)", "refs/pull/"
         )
         heads = {}
         for line in output.splitlines():
@@ -122,17 +128,17 @@ class Mirror:
 
     def branch_tip(self, branch: str) -> str | None:
         try:
-            return str(self._git.rev_parse("--verify", "--quiet", f"refs/heads/{branch}^{{commit}}")).strip()
-        except git.GitCommandError:
+            return self._read("rev-parse", "--verify", "--quiet", f"refs/heads/{branch}^{{commit}}").strip()
+        except GitError:
             return None
 
     def first_parent_line(self, tip: str) -> set[str]:
         """The branch's own line: its commits reached by first parents only (merged work is not)."""
-        return set(self._git.rev_list("--first-parent", tip).split())
+        return set(self._read("rev-list", "--first-parent", tip).split())
 
     def branch_history(self) -> list[BranchCommit]:
         """Every commit reachable from a branch or tag (a deleted release line may be tagged)."""
-        output = self._git.log("--branches", "--tags", "--format=%H%x00%P%x00%ct%x00%s%x1e")
+        output = self._read("log", "--branches", "--tags", "--format=%H%x00%P%x00%ct%x00%s%x1e")
         found = []
         for record in output.split("\x1e"):
             record = record.strip("\n")
@@ -144,7 +150,7 @@ class Mirror:
 
     def commits(self, base: str, head: str) -> list[CommitInfo]:
         """Commits reachable from `head` and not from `base`, oldest first."""
-        output = self._git.log("--reverse", "--format=%H%x00%at%x00%B%x1e", f"{base}..{head}")
+        output = self._read("log", "--reverse", "--format=%H%x00%at%x00%B%x1e", f"{base}..{head}")
         found = []
         for record in output.split("\x1e"):
             record = record.strip("\n")
@@ -156,7 +162,7 @@ class Mirror:
 
     def changed_files(self, base: str, head: str) -> list[ChangedFile]:
         """Files that differ between two commits; renames count as a delete plus an add."""
-        output = self._git.diff("--no-renames", "--numstat", "-z", base, head)
+        output = self._read("diff", "--no-renames", "--numstat", "-z", base, head)
         files = []
         for entry in output.split("\x00"):
             if not entry:
@@ -170,15 +176,6 @@ class Mirror:
         if not paths:
             return ""
         pathspecs = [f":(literal){path}" for path in paths]
-        text = self._git.diff(
-            "--no-renames",
-            "--binary",
-            "--full-index",
-            "--no-color",
-            base,
-            head,
-            "--",
-            *pathspecs,
-            strip_newline_in_stdout=False,
+        return self._read(
+            "diff", "--no-renames", "--binary", "--full-index", "--no-color", base, head, "--", *pathspecs
         )
-        return str(text)
