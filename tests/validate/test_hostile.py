@@ -15,7 +15,6 @@ import textwrap
 import threading
 import time
 from pathlib import Path
-from typing import Any
 
 import docker
 import pytest
@@ -24,7 +23,7 @@ from swegym_build.containment import ContainerLimits
 from swegym_build.executors import LocalExecutor
 from swegym_build.handoff import append_built, read_built, read_versioned
 from swegym_build.labels import TIER_LABEL
-from swegym_build.records import TaskInstance
+from swegym_build.records import TaskInstance, ValidationResult
 from swegym_build.state import StateStore
 from swegym_build.validate.stage import ValidateOptions, read_result, run_validate
 from swegym_build.workspace import Workspace
@@ -329,13 +328,13 @@ def hostile(built_sample: Workspace, tmp_path_factory: pytest.TempPathFactory) -
     return workspace
 
 
-def _result(workspace: Workspace, name: str) -> dict[str, Any]:
+def _result(workspace: Workspace, name: str) -> ValidationResult:
     result = read_result(workspace, _id(name))
     assert result is not None, name
     return result
 
 
-def _honest(result: dict[str, Any], *hostile_passes: str) -> None:
+def _honest(result: ValidationResult, *hostile_passes: str) -> None:
     assert result.reason == "kept", result
     assert result.FAIL_TO_PASS == [REAL_TEST]
     assert sorted(HONEST_PASS_TO_PASS + list(hostile_passes)) == result.PASS_TO_PASS
@@ -367,10 +366,10 @@ def test_verdict_files_written_by_the_tests_are_never_read(hostile: Workspace) -
 def test_links_and_fifos_left_behind_do_not_reach_the_host(hostile: Workspace) -> None:
     _honest(_result(hostile, "links_and_fifos"), "tests/test_hostile.py::test_leaves_links_and_fifos")
     # The honest instance of the same run was judged and written too.
-    assert _result_of(hostile, BASE)["reason"] == "kept"
+    assert _result_of(hostile, BASE).reason == "kept"
 
 
-def _result_of(workspace: Workspace, instance_id: str) -> dict[str, Any]:
+def _result_of(workspace: Workspace, instance_id: str) -> ValidationResult:
     result = read_result(workspace, instance_id)
     assert result is not None
     return result
@@ -445,7 +444,7 @@ def test_no_do_nothing_fix_is_kept_and_no_container_is_left(
         )
     }
     for name, (_, real_fix) in ATTACKS.items():
-        assert (_id(name) in rows) == (real_fix and _result(hostile, name)["reason"] == "kept"), name
+        assert (_id(name) in rows) == (real_fix and _result(hostile, name).reason == "kept"), name
     left = docker_client.containers.list(all=True, filters={"label": f"{TIER_LABEL}=validate"})
     assert not [c for c in left if c.labels.get("swegym-build.instance-id", "").startswith(_id(""))]
 
