@@ -38,6 +38,7 @@ DEFAULT_MIRROR = "http://deb.debian.org/debian"
 DEBOOTSTRAP_TIMEOUT_S = 1800
 # Given explicitly so that debootstrap fails, instead of skipping signature checks, without it.
 DEBIAN_KEYRING = Path("/usr/share/keyrings/debian-archive-keyring.gpg")
+DEBOOTSTRAP_SCRIPTS = Path("/usr/share/debootstrap/scripts")
 
 # What Debian's official slim images leave out: documentation, manuals and translations are
 # never read inside a build or test container, and they are a sixth of a minbase root.
@@ -162,7 +163,7 @@ def bootstrap_rootfs(
     try:
         with log_file.open("w") as out:
             result = subprocess.run(
-                [*options, suite, str(target), mirror],
+                [*options, suite, str(target), mirror, *debootstrap_script(suite)],
                 stdout=out,
                 stderr=subprocess.STDOUT,
                 timeout=DEBOOTSTRAP_TIMEOUT_S,
@@ -183,6 +184,18 @@ def bootstrap_rootfs(
     size_mb = tarball.stat().st_size / 1e6
     report(log, progress, f"Debian {suite} root filesystem ready in {seconds:.1f}s ({size_mb:.0f} MB)")
     return RootfsTarball(tarball, suite, mirror, release_date, round(seconds, 1))
+
+
+def debootstrap_script(suite: str) -> list[str]:
+    """debootstrap's script argument for `suite`: none when it knows the suite, else sid's.
+
+    A debootstrap older than a Debian release has no script named for it (the host's knows
+    trixie, not forky); every Debian release since wheezy is bootstrapped by the same script,
+    which debootstrap ships as `sid` and links the named releases to.
+    """
+    if (DEBOOTSTRAP_SCRIPTS / suite).exists():
+        return []
+    return [str(DEBOOTSTRAP_SCRIPTS / "sid")]
 
 
 def _import(client: docker.DockerClient, tarball: RootfsTarball, tag: str, progress: Progress | None) -> str:
