@@ -29,6 +29,9 @@ class DebianRelease:
     # Debian splits parts of the standard library out of `python3.X`; old setup.py-based
     # projects import distutils and lib2to3, so those packages come along where they exist.
     python_extras: tuple[str, ...] = ()
+    # testing and unstable are remade several times a day and their Release files expire a week
+    # after they are made (stable's do not); see rootfs.sources_list.
+    rolling: bool = False
 
     @property
     def python_packages(self) -> tuple[str, ...]:
@@ -50,7 +53,7 @@ DEBIAN_RELEASES: tuple[DebianRelease, ...] = (
     DebianRelease("bullseye", "3.9", ("python3-distutils", "python3-lib2to3")),
     DebianRelease("bookworm", "3.11", ("python3-distutils", "python3-lib2to3")),
     DebianRelease("trixie", "3.13"),
-    DebianRelease("forky", "3.14"),
+    DebianRelease("forky", "3.14", rolling=True),
 )
 
 _BY_VERSION = {release.python: release for release in DEBIAN_RELEASES}

@@ -58,6 +58,20 @@ def test_an_unavailable_version_is_refused_with_its_name_and_why(version: str, t
     assert "Debian has 3.9 (bullseye), 3.11 (bookworm), 3.13 (trixie), 3.14 (forky)" in why
 
 
+def test_only_a_rolling_release_skips_the_expiry_of_its_release_files() -> None:
+    mirror = "http://deb.debian.org/debian"
+    stable = rootfs_module.sources_list("trixie", mirror)
+    assert stable.splitlines() == [
+        "deb http://deb.debian.org/debian trixie main",
+        "deb http://deb.debian.org/debian trixie-updates main",
+        "deb http://deb.debian.org/debian-security trixie-security main",
+    ]
+    forky = next(r for r in DEBIAN_RELEASES if r.suite == "forky")
+    testing = rootfs_module.sources_list(forky.suite, mirror, forky.rolling)
+    assert testing.splitlines()[0] == "deb [check-valid-until=no] http://deb.debian.org/debian forky main"
+    assert testing.count("[check-valid-until=no]") == 3
+
+
 def test_a_release_newer_than_this_debootstrap_is_bootstrapped_by_sids_script(
     tmp_path: Path, monkeypatch: pytest.MonkeyPatch
 ) -> None:
