@@ -29,6 +29,9 @@ class DebianRelease:
     # Debian splits parts of the standard library out of `python3.X`; old setup.py-based
     # projects import distutils and lib2to3, so those packages come along where they exist.
     python_extras: tuple[str, ...] = ()
+    # testing and unstable are remade several times a day and their Release files expire a week
+    # after they are made (stable's do not); see rootfs.sources_list.
+    rolling: bool = False
 
     @property
     def python_packages(self) -> tuple[str, ...]:
@@ -42,11 +45,15 @@ class DebianRelease:
 
 
 # Releases whose archive is still on Debian's main mirror; older ones (buster: 3.7) moved to
-# archive.debian.org, which is not reachable here.
+# archive.debian.org, which is not reachable here. 3.14 is the python3 of testing (forky) and of
+# unstable (sid), which already carries 3.15 beside it (December 2026); testing is taken: a
+# package reaches it only once its transition is complete, and it has -updates and -security
+# suites as a stable release does. It is named by its codename, so a cached root stays forky.
 DEBIAN_RELEASES: tuple[DebianRelease, ...] = (
     DebianRelease("bullseye", "3.9", ("python3-distutils", "python3-lib2to3")),
     DebianRelease("bookworm", "3.11", ("python3-distutils", "python3-lib2to3")),
     DebianRelease("trixie", "3.13"),
+    DebianRelease("forky", "3.14", rolling=True),
 )
 
 _BY_VERSION = {release.python: release for release in DEBIAN_RELEASES}

@@ -38,6 +38,7 @@ DEFAULT_MIRROR = "http://deb.debian.org/debian"
 DEBOOTSTRAP_TIMEOUT_S = 1800
 # Given explicitly so that debootstrap fails, instead of skipping signature checks, without it.
 DEBIAN_KEYRING = Path("/usr/share/keyrings/debian-archive-keyring.gpg")
+DEBOOTSTRAP_SCRIPTS = Path("/usr/share/debootstrap/scripts")
 
 # What Debian's official slim images leave out: documentation, manuals and translations are
 # never read inside a build or test container, and they are a sixth of a minbase root.
@@ -131,7 +132,7 @@ def ensure_rootfs_tarball(
             if stale.is_dir():
                 _remove_tree(stale)
         made = bootstrap_rootfs(
-            release.suite, tarball, os.environ.get(MIRROR_ENV) or DEFAULT_MIRROR, progress
+            release.suite, tarball, os.environ.get(MIRROR_ENV) or DEFAULT_MIRROR, progress, release.rolling
         )
         # Written last: a tarball without its metadata file counts as missing and is made again.
         meta = {key: value for key, value in dataclasses.asdict(made).items() if key != "path"}
@@ -140,7 +141,7 @@ def ensure_rootfs_tarball(
 
 
 def bootstrap_rootfs(
-    suite: str, tarball: Path, mirror: str, progress: Progress | None = None
+    suite: str, tarball: Path, mirror: str, progress: Progress | None = None, rolling: bool = False
 ) -> RootfsTarball:
     """Debootstrap `suite` (minbase), slim it and pack it into `tarball`; return what was made.
 
@@ -162,7 +163,7 @@ def bootstrap_rootfs(
     try:
         with log_file.open("w") as out:
             result = subprocess.run(
-                [*options, suite, str(target), mirror],
+                [*options, suite, str(target), mirror, *debootstrap_script(suite)],
                 stdout=out,
                 stderr=subprocess.STDOUT,
                 timeout=DEBOOTSTRAP_TIMEOUT_S,
@@ -172,7 +173,7 @@ def bootstrap_rootfs(
             tail = "\n".join(log_file.read_text(errors="replace").splitlines()[-15:])
             raise BuildError(f"debootstrap of Debian {suite} from {mirror} failed (see {log_file}):\n{tail}")
         release_date = _release_date(target)
-        _configure(target, suite, mirror)
+        _configure(target, suite, mirror, rolling)
         _slim(target)
         partial = tarball.with_suffix(".tar.partial")
         subprocess.run(["tar", "--numeric-owner", "-C", str(target), "-cf", str(partial), "."], check=True)
@@ -183,6 +184,18 @@ def bootstrap_rootfs(
     size_mb = tarball.stat().st_size / 1e6
     report(log, progress, f"Debian {suite} root filesystem ready in {seconds:.1f}s ({size_mb:.0f} MB)")
     return RootfsTarball(tarball, suite, mirror, release_date, round(seconds, 1))
+
+
+def debootstrap_script(suite: str) -> list[str]:
+    """debootstrap's script argument for `suite`: none when it knows the suite, else sid's.
+
+    A debootstrap older than a Debian release has no script named for it (the host's knows
+    trixie, not forky); every Debian release since wheezy is bootstrapped by the same script,
+    which debootstrap ships as `sid` and links the named releases to.
+    """
+    if (DEBOOTSTRAP_SCRIPTS / suite).exists():
+        return []
+    return [str(DEBOOTSTRAP_SCRIPTS / "sid")]
 
 
 def _import(client: docker.DockerClient, tarball: RootfsTarball, tag: str, progress: Progress | None) -> str:
@@ -214,11 +227,23 @@ def _release_date(target: Path) -> str:
     return ""
 
 
-def _configure(target: Path, suite: str, mirror: str) -> None:
+def sources_list(suite: str, mirror: str, rolling: bool = False) -> str:
+    """The apt sources of a root filesystem of `suite`: the release, its updates and security fixes.
+
+    A rolling release's (testing's) Release files expire a week after they are made, so apt
+    refuses its index on a mirror that lags by more than that (this machine's mirror served a
+    5-week-old testing); its sources skip that check. Signatures are still checked: the index is
+    Debian's, only maybe not the newest.
+    """
     # Security fixes live in a separate archive beside the main one (…/debian-security).
     security = mirror.rstrip("/") + "-security"
+    options = "[check-valid-until=no] " if rolling else ""
     sources = [f"{mirror} {suite}", f"{mirror} {suite}-updates", f"{security} {suite}-security"]
-    (target / "etc/apt/sources.list").write_text("".join(f"deb {source} main\n" for source in sources))
+    return "".join(f"deb {options}{source} main\n" for source in sources)
+
+
+def _configure(target: Path, suite: str, mirror: str, rolling: bool) -> None:
+    (target / "etc/apt/sources.list").write_text(sources_list(suite, mirror, rolling))
     (target / "etc/dpkg/dpkg.cfg.d/swegym-build-excludes").write_text(_DPKG_EXCLUDES)
     (target / "etc/apt/apt.conf.d/90swegym-build").write_text(_APT_CONFIG)
     policy = target / "usr/sbin/policy-rc.d"

@@ -7,6 +7,7 @@ The root filesystem and the base image are cached per machine (`$SWEGYM_CACHE_DI
 from __future__ import annotations
 
 import os
+import time
 from collections.abc import Iterator
 from pathlib import Path
 
@@ -16,6 +17,7 @@ import pytest
 from swegym_build.errors import BuildError
 from swegym_build.images import base_image as base_image_module
 from swegym_build.images import ensure_base_image, python_versions_available
+from swegym_build.images import rootfs as rootfs_module
 from swegym_build.images.base_image import BaseImage
 from swegym_build.images.cache import CACHE_DIR_ENV
 from swegym_build.images.python_provider import DEBIAN_RELEASES, provide_python, python_minor
@@ -28,8 +30,9 @@ REPO_ROOT = Path(__file__).resolve().parents[2]
 
 def test_available_versions_say_how_they_are_provided() -> None:
     available = python_versions_available()
-    assert {"3.9", "3.11", "3.13"} <= set(available)
+    assert {"3.9", "3.11", "3.13", "3.14"} <= set(available)
     assert "bookworm" in available["3.11"]
+    assert "forky" in available["3.14"]
 
 
 @pytest.mark.parametrize(("given", "expected"), [("3.11", "3.11"), ("3.9.18", "3.9"), ("python3.13", "3.13")])
@@ -41,7 +44,7 @@ DEBIAN_ONLY = PythonDownloads(mirror="off")
 
 
 def test_without_uv_builds_a_version_picks_the_debian_release_that_ships_it(tmp_path: Path) -> None:
-    for version, suite in (("3.9", "bullseye"), ("3.11.4", "bookworm")):
+    for version, suite in (("3.9", "bullseye"), ("3.11.4", "bookworm"), ("3.14", "forky")):
         provided = provide_python(version, tmp_path, DEBIAN_ONLY)
         assert not isinstance(provided, str)
         assert (provided.provider, provided.release.suite) == ("debian", suite)
@@ -52,7 +55,31 @@ def test_an_unavailable_version_is_refused_with_its_name_and_why(version: str, t
     why = provide_python(version, tmp_path, DEBIAN_ONLY)
     assert isinstance(why, str)
     assert why.startswith(f"Python {version}: uv: uv-managed builds are turned off")
-    assert "Debian has 3.9 (bullseye), 3.11 (bookworm), 3.13 (trixie)" in why
+    assert "Debian has 3.9 (bullseye), 3.11 (bookworm), 3.13 (trixie), 3.14 (forky)" in why
+
+
+def test_only_a_rolling_release_skips_the_expiry_of_its_release_files() -> None:
+    mirror = "http://deb.debian.org/debian"
+    stable = rootfs_module.sources_list("trixie", mirror)
+    assert stable.splitlines() == [
+        "deb http://deb.debian.org/debian trixie main",
+        "deb http://deb.debian.org/debian trixie-updates main",
+        "deb http://deb.debian.org/debian-security trixie-security main",
+    ]
+    forky = next(r for r in DEBIAN_RELEASES if r.suite == "forky")
+    testing = rootfs_module.sources_list(forky.suite, mirror, forky.rolling)
+    assert testing.splitlines()[0] == "deb [check-valid-until=no] http://deb.debian.org/debian forky main"
+    assert testing.count("[check-valid-until=no]") == 3
+
+
+def test_a_release_newer_than_this_debootstrap_is_bootstrapped_by_sids_script(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    (tmp_path / "sid").write_text("# the script every Debian release since wheezy uses\n")
+    (tmp_path / "trixie").symlink_to("sid")
+    monkeypatch.setattr(rootfs_module, "DEBOOTSTRAP_SCRIPTS", tmp_path)
+    assert rootfs_module.debootstrap_script("trixie") == []
+    assert rootfs_module.debootstrap_script("forky") == [str(tmp_path / "sid")]
 
 
 def test_a_malformed_version_is_refused() -> None:
@@ -104,10 +131,58 @@ def test_base_image_runs_its_python_git_and_uv(client: docker.DockerClient, base
 
 
 @pytest.mark.docker
+def test_docker_stop_of_a_container_kept_up_by_tail_is_prompt(
+    client: docker.DockerClient, base311: BaseImage
+) -> None:
+    """SWE-bench 5 keeps its containers up with `tail -f /dev/null` and ends them with a stop.
+
+    As PID 1, tail ignores SIGTERM and the stop waits out its grace; under tini it ends at once.
+    """
+    container = client.containers.run(
+        base311.tag, ["tail", "-f", "/dev/null"], detach=True, labels=tier_labels("check")
+    )
+    try:
+        pid1 = container.exec_run(["cat", "/proc/1/cmdline"]).output.split(b"\0")
+        assert pid1[:5] == [b"/usr/bin/tini", b"-s", b"--", b"tail", b"-f"]
+        started = time.monotonic()
+        container.stop(timeout=15)
+        stopped_in = time.monotonic() - started
+        container.reload()
+        assert container.attrs["State"]["ExitCode"] == 143  # tail ended by the SIGTERM tini forwarded
+    finally:
+        container.remove(force=True)
+    assert stopped_in < 5, f"docker stop took {stopped_in:.1f} s"
+
+
+@pytest.mark.docker
+def test_a_commands_exit_code_comes_through_the_init(client: docker.DockerClient, base311: BaseImage) -> None:
+    container = client.containers.run(
+        base311.tag, ["sh", "-c", "exit 7"], detach=True, labels=tier_labels("check")
+    )
+    try:
+        assert container.wait(timeout=60)["StatusCode"] == 7
+    finally:
+        container.remove(force=True)
+
+
+@pytest.mark.docker
 def test_a_second_call_is_a_no_op(client: docker.DockerClient, base311: BaseImage, workdir: Path) -> None:
     again = ensure_base_image(client, ["3.11"], workdir)
     assert again.built is False
     assert (again.tag, again.image_id) == (base311.tag, base311.image_id)
+
+
+@pytest.mark.docker
+def test_python_3_14_comes_from_debian_forky_offline(
+    client: docker.DockerClient, machine_cache: Path, workdir: Path
+) -> None:
+    base314 = ensure_base_image(client, ["3.14"], workdir, downloads=DEBIAN_ONLY)
+    assert (base314.provider, base314.debian_suite) == ("debian", "forky")
+    assert base314.interpreters == {"3.14": "/usr/bin/python3.14"}
+    version = _run(client, base314.tag, ["python3", "--version"])
+    assert version.startswith("Python 3.14.")
+    venv = "python3.14 -m venv /tmp/v && /tmp/v/bin/python -c 'import ssl, sqlite3; print(1)'"
+    assert _run(client, base314.tag, ["sh", "-c", venv]).strip() == "1"
 
 
 @pytest.mark.docker

@@ -1,7 +1,7 @@
 """The versions stage settles each environment's Python: the spec's, the nearest the project allows, or none.
 
 Generated repositories and specs; the uv provider is off (`--python-mirror off`), so the Pythons
-that exist are Debian's: 3.9, 3.11 and 3.13.
+that exist are Debian's: 3.9, 3.11, 3.13 and 3.14.
 """
 
 from __future__ import annotations
@@ -122,6 +122,24 @@ def test_an_available_python_is_taken_as_the_spec_asks(workspace: Workspace, spe
     assert summary.substitutions == {}
     config = next(iter(read_jsonl(workspace.versioned_file(REPO))))["install_config"]
     assert (config["python"], config["python_requested"]) == ("3.11", "3.11")
+
+
+def test_a_spec_asking_3_14_gets_debians_3_14(workspace: Workspace, specs: Path) -> None:
+    _spec(specs, "3.14")
+    _project(workspace, _pyproject(">=3.10"))
+    summary, _ = _run(workspace)
+    assert summary.substitutions == {} and summary.no_python == {}
+    config = next(iter(read_jsonl(workspace.versioned_file(REPO))))["install_config"]
+    assert (config["python"], config["python_requested"]) == ("3.14", "3.14")
+
+
+def test_a_project_that_needs_3_14_falls_back_to_it(workspace: Workspace, specs: Path) -> None:
+    _spec(specs, "3.12")
+    _project(workspace, _pyproject(">=3.14"))
+    summary, _ = _run(workspace)
+    assert summary.no_python == {}
+    assert {row["install_config"]["python"] for row in read_jsonl(workspace.versioned_file(REPO))} == {"3.14"}
+    assert "Debian forky" in summary.substitutions[(REPO, "1.2")].reason
 
 
 def test_setup_py_bounds_and_classifiers_are_read_statically(tmp_path: Path) -> None:

@@ -24,7 +24,7 @@ from swegym_build.specs.drafting.snapshot import Findings
 log = logging.getLogger(__name__)
 
 _DEBIAN_NAME = re.compile(r"^[a-z0-9][a-z0-9+.-]+$")
-_ALL = ("bullseye", "bookworm", "trixie")
+_ALL = ("bullseye", "bookworm", "trixie", "forky")
 # (old name, new name, releases where the old one is gone): renames with the same content
 _RENAMES: tuple[tuple[str, str, tuple[str, ...]], ...] = (
     ("enchant", "enchant-2", _ALL),
@@ -42,9 +42,9 @@ _RENAMES: tuple[tuple[str, str, tuple[str, ...]], ...] = (
     ("libssl1.0-dev", "libssl-dev", _ALL),
     ("libreadline6-dev", "libreadline-dev", _ALL),
     ("qt5-default", "qtbase5-dev", _ALL),
-    ("libtiff5-dev", "libtiff-dev", ("bookworm", "trixie")),
-    ("libgl1-mesa-glx", "libgl1", ("bookworm", "trixie")),
-    ("libncurses5-dev", "libncurses-dev", ("trixie",)),
+    ("libtiff5-dev", "libtiff-dev", ("bookworm", "trixie", "forky")),
+    ("libgl1-mesa-glx", "libgl1", ("bookworm", "trixie", "forky")),
+    ("libncurses5-dev", "libncurses-dev", ("trixie", "forky")),
 )
 _OPENJDK = re.compile(r"^openjdk-\d+-(jdk|jre)(-headless)?$")
 _VERSIONED_PYTHON = re.compile(r"^(?:lib)?python(\d)\.(\d+)(?:-[a-z0-9+.-]+)?$")
