@@ -22,13 +22,13 @@ from typing import TypeVar
 import docker
 import docker.errors
 
+from swegym_build.cache import CACHE_DIR_ENV, cache_dir
 from swegym_build.dockerio import engine_client
 from swegym_build.images import ensure_base_image
-from swegym_build.images.cache import CACHE_DIR_ENV, cache_dir
-from swegym_build.images.python_provider import ProvidedPython, provide_python
 from swegym_build.images.rootfs import ensure_rootfs_image, ensure_rootfs_tarball, rootfs_tag
-from swegym_build.images.uv_python import PythonDownloads
 from swegym_build.labels import OWNER_LABEL, TIER_LABEL
+from swegym_build.pythons.provider import ProvidedPython, provide_python
+from swegym_build.pythons.uv_python import PythonDownloads
 from swegym_build.workspace import Workspace
 
 T = TypeVar("T")

@@ -131,8 +131,8 @@ def versions(
     workdir: Workdir = None,
 ) -> None:
     """Infer each instance's version, pick an environment_setup_commit per version, resolve its spec."""
-    from swegym_build.images.uv_python import PythonDownloads
     from swegym_build.pipeline import run_versions_stage
+    from swegym_build.pythons.uv_python import PythonDownloads
     from swegym_build.versions.python_choice import FALLBACKS
     from swegym_build.versions.stage import PythonOptions
     from swegym_build.workspace import Workspace
@@ -159,8 +159,8 @@ def build(
 ) -> None:
     """Build base, env and instance images (content-addressed: unchanged inputs are not rebuilt)."""
     from swegym_build.executors import make_executor
-    from swegym_build.images.uv_python import PythonDownloads
     from swegym_build.pipeline import run_build_stage
+    from swegym_build.pythons.uv_python import PythonDownloads
     from swegym_build.workspace import Workspace
 
     chosen = make_executor(executor, workers, ray_address)

@@ -23,10 +23,10 @@ from swegym_build.github.http_cache import HttpCache
 from swegym_build.github.transport import ApiStats, GitHubTransport
 from swegym_build.handoff import read_versioned
 from swegym_build.images.stage import BuildSummary, run_build
-from swegym_build.images.uv_python import PythonDownloads
 from swegym_build.mine.decide import DiffLimits
 from swegym_build.mine.miner import MineOptions, MineSummary, mine
 from swegym_build.publish.stage import PublishOptions, PublishSummary, run_publish
+from swegym_build.pythons.uv_python import PythonDownloads
 from swegym_build.specs import load_spec
 from swegym_build.state import StateStore
 from swegym_build.validate.stage import ValidateOptions, ValidateSummary, run_validate

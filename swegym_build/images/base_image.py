@@ -1,6 +1,6 @@
 """Step 2 of the base tier: OS + CPython + git + build tools + uv, under a content-addressed tag.
 
-The CPython comes from the first provider that has it (`python_provider`): a uv-managed build,
+The CPython comes from the first provider that has it (`swegym_build.pythons.provider`): a uv-managed build,
 copied in from the host's cache, or the Debian release's own packages. The tag is a hash of
 everything the image is made from (the Dockerfile template, the build arguments, the parent root
 filesystem image id, the managed build's fingerprint, the uv version and the engine's
@@ -19,16 +19,16 @@ from pathlib import Path
 import docker
 from docker.models.images import Image
 
+from swegym_build.cache import cache_dir, file_lock
 from swegym_build.dockerio import existing_image
 from swegym_build.errors import BuildError
-from swegym_build.images.cache import cache_dir, file_lock
 from swegym_build.images.engine import build_image, inputs_digest
 from swegym_build.images.progress import Progress, report
-from swegym_build.images.python_provider import ProvidedPython, provide_python, python_minor
 from swegym_build.images.rootfs import ensure_rootfs_image
-from swegym_build.images.uv_binary import UV_VERSION, fetch_uv
-from swegym_build.images.uv_python import PythonDownloads
 from swegym_build.labels import tier_labels
+from swegym_build.pythons.provider import ProvidedPython, provide_python, python_minor
+from swegym_build.pythons.uv_binary import UV_VERSION, fetch_uv
+from swegym_build.pythons.uv_python import PythonDownloads
 from swegym_build.workspace import Workspace
 
 log = logging.getLogger(__name__)

@@ -23,12 +23,12 @@ from pathlib import Path
 import docker
 import docker.errors
 
+from swegym_build.cache import file_lock
 from swegym_build.dockerio import existing_image
 from swegym_build.errors import BuildError
-from swegym_build.images.cache import file_lock
 from swegym_build.images.progress import Progress, report
-from swegym_build.images.python_provider import DebianRelease
 from swegym_build.labels import tier_labels
+from swegym_build.pythons.provider import DebianRelease
 
 log = logging.getLogger(__name__)
 

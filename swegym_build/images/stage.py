@@ -31,7 +31,7 @@ from swegym_build.images.tiers import (
     ensure_env_image,
     ensure_instance_image,
 )
-from swegym_build.images.uv_python import PythonDownloads
+from swegym_build.pythons.uv_python import PythonDownloads
 from swegym_build.records import BuiltInstance, TaskInstance, parse_created_at
 from swegym_build.state import KEPT, StateStore
 from swegym_build.workspace import Workspace

@@ -33,8 +33,8 @@ from swegym_build.images import snapshot
 from swegym_build.images.base_image import BaseImage
 from swegym_build.images.engine import build_image, inputs_digest, label_instruction, log_tail
 from swegym_build.images.progress import Progress, report
-from swegym_build.images.python_provider import python_minor
 from swegym_build.labels import tier_labels
+from swegym_build.pythons.provider import python_minor
 from swegym_build.records import InstallConfig, repo_slug
 
 log = logging.getLogger(__name__)

@@ -23,10 +23,10 @@ else:
 
 from packaging.specifiers import InvalidSpecifier, SpecifierSet
 
+from swegym_build.cache import cache_dir
 from swegym_build.gitread import CommitTree
-from swegym_build.images.cache import cache_dir
-from swegym_build.images.python_provider import KNOWN_PYTHONS, ProvidedPython, provide_python, python_minor
-from swegym_build.images.uv_python import PythonDownloads
+from swegym_build.pythons.provider import KNOWN_PYTHONS, ProvidedPython, provide_python, python_minor
+from swegym_build.pythons.uv_python import PythonDownloads
 
 Fallback = Literal["nearest", "fail"]
 FALLBACKS: tuple[Fallback, ...] = ("nearest", "fail")

@@ -19,8 +19,8 @@ from swegym_build.driver import Outcome, Planned, StageReport, drive
 from swegym_build.errors import GitError, SpecError
 from swegym_build.executors import LocalExecutor
 from swegym_build.gitread import commit_date
-from swegym_build.images.uv_python import PythonDownloads
 from swegym_build.jsonl import read_jsonl, write_jsonl_atomically
+from swegym_build.pythons.uv_python import PythonDownloads
 from swegym_build.records import TaskInstance
 from swegym_build.specs import RepoSpec, draft_spec, load_spec, write_draft
 from swegym_build.state import KEPT, StateStore

@@ -14,16 +14,21 @@ from pathlib import Path
 import docker
 import pytest
 
+from swegym_build.cache import CACHE_DIR_ENV
 from swegym_build.errors import BuildError
 from swegym_build.images import base_image as base_image_module
-from swegym_build.images import ensure_base_image, python_versions_available
+from swegym_build.images import ensure_base_image
 from swegym_build.images import rootfs as rootfs_module
 from swegym_build.images.base_image import BaseImage
-from swegym_build.images.cache import CACHE_DIR_ENV
-from swegym_build.images.python_provider import DEBIAN_RELEASES, provide_python, python_minor
 from swegym_build.images.rootfs import rootfs_tag
-from swegym_build.images.uv_python import PythonDownloads
 from swegym_build.labels import OWNER_LABEL, TIER_LABEL, tier_labels
+from swegym_build.pythons.provider import (
+    DEBIAN_RELEASES,
+    provide_python,
+    python_minor,
+    python_versions_available,
+)
+from swegym_build.pythons.uv_python import PythonDownloads
 
 REPO_ROOT = Path(__file__).resolve().parents[2]
 

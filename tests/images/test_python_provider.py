@@ -17,11 +17,11 @@ from pathlib import Path
 import docker
 import pytest
 
+from swegym_build.cache import CACHE_DIR_ENV
 from swegym_build.images import ensure_base_image
-from swegym_build.images.cache import CACHE_DIR_ENV
-from swegym_build.images.python_provider import ProvidedPython, provide_python
-from swegym_build.images.uv_python import PythonDownloads
 from swegym_build.labels import tier_labels
+from swegym_build.pythons.provider import ProvidedPython, provide_python
+from swegym_build.pythons.uv_python import PythonDownloads
 from swegym_build.testing.pbsmirror import BUILD, StandaloneMirror, runnable_cpython
 
 REPO_ROOT = Path(__file__).resolve().parents[2]
@@ -80,8 +80,8 @@ def test_another_process_finds_the_build_in_the_cache_and_downloads_nothing(
     asked = len(served.mirror.requests)
     script = (
         "import sys; from pathlib import Path; "
-        "from swegym_build.images.python_provider import provide_python; "
-        "from swegym_build.images.uv_python import PythonDownloads; "
+        "from swegym_build.pythons.provider import provide_python; "
+        "from swegym_build.pythons.uv_python import PythonDownloads; "
         "p = provide_python(sys.argv[1], Path(sys.argv[2]), PythonDownloads(sys.argv[3], sys.argv[4])); "
         "print(p.managed.fingerprint)"
     )

@@ -18,8 +18,8 @@ import pytest
 
 from swegym_build.handoff import read_built, read_versioned
 from swegym_build.images.stage import run_build
-from swegym_build.images.uv_python import PythonDownloads
 from swegym_build.jsonl import write_jsonl_atomically
+from swegym_build.pythons.uv_python import PythonDownloads
 from swegym_build.state import StateStore
 from swegym_build.testing.nofuture import dump, future_in_image
 from swegym_build.versions.stage import PythonOptions, run_versions

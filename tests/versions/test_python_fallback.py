@@ -11,8 +11,8 @@ from pathlib import Path
 
 import pytest
 
-from swegym_build.images.uv_python import PythonDownloads
 from swegym_build.jsonl import read_jsonl, write_jsonl_atomically
+from swegym_build.pythons.uv_python import PythonDownloads
 from swegym_build.state import StateStore
 from swegym_build.versions.python_choice import ProjectPythons, project_pythons
 from swegym_build.versions.stage import NO_PYTHON, PythonOptions, VersionsSummary, run_versions

@@ -18,7 +18,7 @@ import shutil
 import subprocess
 
 from swegym_build.errors import BuildError
-from swegym_build.images.python_provider import base_release_for
+from swegym_build.pythons.provider import base_release_for
 from swegym_build.specs.drafting.snapshot import Findings
 
 log = logging.getLogger(__name__)

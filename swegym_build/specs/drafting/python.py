@@ -13,7 +13,7 @@ from __future__ import annotations
 import re
 from datetime import datetime, timezone
 
-from swegym_build.images.python_provider import python_versions_available
+from swegym_build.pythons.provider import python_versions_available
 from swegym_build.specs.drafting.snapshot import Findings
 
 # First release date of each CPython minor version.

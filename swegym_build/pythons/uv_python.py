@@ -25,8 +25,8 @@ import tempfile
 from dataclasses import dataclass
 from pathlib import Path
 
-from swegym_build.images.cache import file_lock
-from swegym_build.images.uv_binary import fetch_uv
+from swegym_build.cache import file_lock
+from swegym_build.pythons.uv_binary import fetch_uv
 
 log = logging.getLogger(__name__)
 

@@ -17,7 +17,7 @@ from pathlib import Path
 from typing import Literal
 
 from swegym_build.errors import BuildError
-from swegym_build.images.uv_python import ManagedPython, PythonDownloads, managed_python
+from swegym_build.pythons.uv_python import ManagedPython, PythonDownloads, managed_python
 
 
 @dataclass(frozen=True)

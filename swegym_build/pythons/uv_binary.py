@@ -15,8 +15,8 @@ import tempfile
 import zipfile
 from pathlib import Path
 
+from swegym_build.cache import file_lock
 from swegym_build.errors import BuildError
-from swegym_build.images.cache import file_lock
 
 log = logging.getLogger(__name__)
 
