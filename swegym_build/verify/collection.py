@@ -57,6 +57,14 @@ sys.exit(1 if failed or getattr(loader, "errors", []) else (0 if tests else 5))
 
 
 @dataclass(frozen=True)
+class TreeChange:
+    """Files to write over /testbed (a tar whose paths start with `testbed/`) and paths to delete."""
+
+    archive: bytes
+    deleted: tuple[str, ...] = ()
+
+
+@dataclass(frozen=True)
 class CollectionCheck:
     """The outcome: `verified` only for `reason == "collected"`; `log` is the command's output."""
 
@@ -112,12 +120,18 @@ def check_collection(
     install_config: dict[str, Any],
     limits: ContainerLimits | None = None,
     log_file: Path | None = None,
+    tree: TreeChange | None = None,
 ) -> CollectionCheck:
-    """Run the collection of `install_config`'s tests in `image` (an env image, whose /testbed is
-    the environment commit with the recipe installed), contained like validation."""
+    """Run the collection of `install_config`'s tests in `image` (an env image: /testbed holds a
+    tree of the repository with the recipe installed), contained like validation. With `tree`,
+    /testbed is first turned into another commit's tree (the environment commit's, when the env
+    tree is an older base)."""
     script = collection_script(install_config)
     if script is None:
         return CollectionCheck(NOT_CHECKABLE, 0, 0, None, f"log_parser {install_config['log_parser']!r}")
+    if tree is not None and tree.deleted:
+        removed = " ".join(shlex.quote(f"/testbed/{path}") for path in tree.deleted)
+        script = f"rm -rf -- {removed} && {script}"
     limits = limits or ContainerLimits(timeout=600.0)
     container = client.containers.create(
         image,
@@ -129,6 +143,8 @@ def check_collection(
         labels=tier_labels("verify", image=image),
     )
     try:
+        if tree is not None:
+            container.put_archive("/", tree.archive)
         container.start()
         try:
             status = container.wait(timeout=limits.timeout)

@@ -151,7 +151,7 @@ def verify_env(
             env = build(candidate, folder / "build.log", left)
         except AttemptFailed as failure:
             attempts.append(Attempt(candidate.label, candidate.install_config, failure.reason,
-                                    failure.detail[:4000], str(folder / "build.log"),
+                                    _head_and_tail(failure.detail), str(folder / "build.log"),
                                     round(clock() - attempt_started, 1)))  # fmt: skip
             log.info(
                 "%s %s: attempt %d (%s) failed: %s", repo, version, number, candidate.label, failure.reason
@@ -190,6 +190,14 @@ def _collection_detail(check: CollectionCheck) -> str:
         f"{check.reason}: {check.tests} tests, {check.errors} errors, exit {check.exit_code}; "
         + " | ".join(tail)
     )
+
+
+def _head_and_tail(text: str, limit: int = 4000) -> str:
+    """A build failure's message: its first line and the end of the log tail it carries."""
+    if len(text) <= limit:
+        return text
+    first = text.splitlines()[0][:500]
+    return f"{first}\n...\n{text[-(limit - len(first) - 5) :]}"
 
 
 def _short(text: str, limit: int = 600) -> str:
