@@ -29,6 +29,7 @@ from swegym_build.publish.stage import PublishOptions, PublishSummary, run_publi
 from swegym_build.specs import load_spec
 from swegym_build.state import StateStore
 from swegym_build.validate.stage import ValidateOptions, ValidateSummary, run_validate
+from swegym_build.verify.build_env import VerifyOptions
 from swegym_build.versions.stage import PythonOptions, VersionsSummary, run_versions
 from swegym_build.workspace import Workspace
 
@@ -94,6 +95,7 @@ def run_build_stage(
     executor: Executor | None = None,
     registry: str | None = None,
     downloads: PythonDownloads | None = None,
+    verify: VerifyOptions | None = None,  # issue 13 hook
 ) -> BuildSummary:
     instances = load_versioned(workspace, repos, ids)
     state = StateStore(workspace.state_db)
@@ -101,7 +103,7 @@ def run_build_stage(
         with stage_progress(f"build ({len(instances)} instances)") as progress:
             client = engine_client()
             summary = run_build(
-                client, workspace, state, instances, workers, progress, executor, registry, downloads
+                client, workspace, state, instances, workers, progress, executor, registry, downloads, verify
             )
     finally:
         state.close()

@@ -35,6 +35,8 @@ from swegym_build.images.uv_python import PythonDownloads
 from swegym_build.jsonl import read_jsonl
 from swegym_build.records import TaskInstance
 from swegym_build.state import FAILED, KEPT, StateStore
+from swegym_build.verify.build_env import VerifyOptions, verify_version, with_verified_recipes
+from swegym_build.verify.loop import EnvVerification
 from swegym_build.versions.setup_commits import parse_created_at
 from swegym_build.workspace import Workspace
 
@@ -56,6 +58,7 @@ class BuildSummary:
     env_images: dict[str, int] = field(default_factory=dict)  # tag -> bytes
     marginal_bytes: dict[str, int] = field(default_factory=dict)  # instance id -> its own layers' bytes
     failures: list[tuple[str, str, str]] = field(default_factory=list)  # (instance, reason, detail)
+    verifications: list[EnvVerification] = field(default_factory=list)  # issue 13: one per (repo, version)
     seconds: float = 0.0
 
     def count(self, tier: str, image: BaseImage | BuiltImage) -> None:
@@ -74,7 +77,7 @@ def load_versioned(
         for row in read_jsonl(workspace.versioned_file(repo)):
             if not ids or row["instance_id"] in ids:
                 instances.append(TaskInstance.from_dict(row))
-    return instances
+    return with_verified_recipes(workspace, instances)  # issue 13 hook: drafted recipes as verified
 
 
 def run_build(
@@ -87,6 +90,7 @@ def run_build(
     executor: Executor | None = None,
     registry: str | None = None,
     downloads: PythonDownloads | None = None,
+    verify: VerifyOptions | None = None,  # issue 13 hook
 ) -> BuildSummary:
     started = time.monotonic()
     summary = BuildSummary()
@@ -97,7 +101,9 @@ def run_build(
 
     jobs: list[BuildJob] = []
     for (repo, version), members in groups.items():
-        env = _ensure_env(client, workspace, state, repo, version, members, summary, notify, downloads)
+        env = _ensure_env(
+            client, workspace, state, repo, version, members, summary, notify, downloads, verify
+        )
         if env is not None:
             recipe, image = env
             jobs += [
@@ -205,29 +211,22 @@ def _ensure_env(
     summary: BuildSummary,
     notify: Notify,
     downloads: PythonDownloads,
+    verify: VerifyOptions | None = None,
 ) -> tuple[EnvRecipe, BuiltImage] | None:
-    config = members[0].install_config or {}
-    setup_commit = members[0].environment_setup_commit or ""
-    notify(f"base image for Python {config.get('python')}")
-    try:
-        base = ensure_base_image(client, [str(config["python"])], workspace.root, notify, downloads)
-    except (BuildError, KeyError) as error:
+    # issue 13 hook: the recipe is verified (drafted candidates tried) before any instance image
+    outcome = verify_version(client, workspace, repo, version, members, oldest_base(members), downloads,
+                             verify, notify)  # fmt: skip
+    summary.verifications.append(outcome.verification)
+    for built in outcome.envs_built:
+        summary.count("env", built.image)
+    if outcome.envs_built:
+        summary.count("base", (outcome.env or outcome.envs_built[-1]).base)
+    if outcome.env is None:
         for instance in members:
-            _fail(state, instance, BASE_FAILED, str(error), summary)
+            _fail(state, instance, outcome.reason, outcome.detail, summary)
         return None
-    summary.count("base", base)
-    recipe = EnvRecipe(repo, version, setup_commit, config, base, tree_commit=oldest_base(members))
-    log_file = workspace.log_dir(STAGE, f"env-{recipe.tag.split(':', 1)[1]}") / "build.log"
-    notify(f"env image {repo} {version}")
-    try:
-        image = ensure_env_image(client, recipe, workspace.mirror_dir(repo), log_file, notify)
-    except (BuildError, GitError) as error:
-        for instance in members:
-            _fail(state, instance, ENV_FAILED, str(error), summary)
-        return None
-    summary.count("env", image)
-    summary.env_images[image.tag] = image.size_bytes
-    return recipe, image
+    summary.env_images[outcome.env.image.tag] = outcome.env.image.size_bytes
+    return outcome.env.recipe, outcome.env.image
 
 
 def oldest_base(members: list[TaskInstance]) -> str:
