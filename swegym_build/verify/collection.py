@@ -36,6 +36,7 @@ NOT_CHECKABLE = "not_checkable"
 _TESTS = re.compile(r"^(\d+) tests? collected\b|^collected (\d+) items?\b", re.MULTILINE)
 _SUMMARY_ERRORS = re.compile(r"\b(\d+) errors?\b(?: in |$)", re.MULTILINE)
 _NODE_ID = re.compile(r"^\S+\.py::\S", re.MULTILINE)
+_PER_FILE = re.compile(r"^\S+\.py: (\d+)$", re.MULTILINE)
 # one header per module that failed to import, in pytest's ERRORS section and the unittest probe
 _COLLECT_ERROR = re.compile(r"^_* ?ERROR collecting\b", re.MULTILINE)
 _UNITTEST = """\
@@ -100,7 +101,10 @@ def judge_collection(exit_code: int | None, output: str) -> CollectionCheck:
     """Read a collection run's exit status and output (pytest's `--collect-only -q`, or the
     unittest discovery above)."""
     summary = _TESTS.search(output)
-    tests = int(summary.group(1) or summary.group(2)) if summary else len(_NODE_ID.findall(output))
+    per_file = sum(int(n) for n in _PER_FILE.findall(output))  # `-qq`: a test_cmd with its own -q
+    tests = (
+        int(summary.group(1) or summary.group(2)) if summary else len(_NODE_ID.findall(output)) or per_file
+    )
     counted = _SUMMARY_ERRORS.findall(output)
     errors = max(len(_COLLECT_ERROR.findall(output)), max((int(n) for n in counted), default=0))
     if errors:
