@@ -288,8 +288,9 @@ def _failure(verification: EnvVerification) -> tuple[str, str]:
         f"{len(attempts)} attempts, stopped: {verification.stopped})"
     ]
     lines += [
-        f"  {n}. {a.label}: {a.outcome}: {a.detail.splitlines()[0] if a.detail else ''} (log: {a.log})"
+        f"  {n}. {a.label}: {a.outcome}: {first}" + ("" if a.log in first else f" (log: {a.log})")
         for n, a in enumerate(attempts, 1)
+        for first in [a.detail.splitlines()[0] if a.detail else ""]
     ]
     if verification.suggestion is not None:
         lines.append(f"  would verify: {verification.suggestion.label} (log: {verification.suggestion.log})")
