@@ -2,7 +2,7 @@
 
     python benchmarks/real_repos.py [--mirrors /work/.mirror] [--repo OWNER/NAME ...]
         [--per-repo 10] [--since 2021-01-01] [--until 2026-01-01] [--workdir DIR]
-        [--build] [--validate]
+        [--build] [--validate] [--no-shipped-build] [--max-attempts 4] [--attempt-minutes 60]
 
 Each repository must be a bare mirror at `<mirrors>/OWNER+NAME/repo`. For each one about
 `--per-repo` merged PRs are sampled from the default branch's first-parent history (squash
@@ -16,11 +16,12 @@ The rows are written as SWE-Gym Raw into two fresh workspaces under `--workdir`,
 runs in each: once with the shipped specs, once with none, so the stage drafts. The drafted run
 also drafts per version (each version's recipe read at its own environment commit, the way the
 stage will once it passes the environment commits) and drafts everything a second time to check
-the drafts are identical. `--build` then builds the env and instance images of both runs (the
-drafted one with the per-version drafts as its specs) and checks each built env's test
-collection (`swegym_build.verify`: is the recipe verified); `--validate` also validates them. Building
-takes many minutes per env on two cores. Prints one table per run; exit status 0 whatever the
-numbers: this measures, it does not gate.
+the drafts are identical. `--build` then builds the env and instance images of both runs, each
+(repo, version) recipe verified by the build (its env builds and collects the tests; for the
+no-spec run, drafted candidates tried until one verifies, `--max-attempts` / `--attempt-minutes`)
+and prints verified / tried envs with every attempt; `--no-shipped-build` builds only the no-spec
+run; `--validate` also validates them. Building takes many minutes per env on two cores. Prints
+one table per run; exit status 0 whatever the numbers: this measures, it does not gate.
 """
 
 from __future__ import annotations
@@ -36,11 +37,8 @@ import time
 from collections import Counter
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import Any
 
-from swegym_build.dockerio import engine_client
 from swegym_build.errors import GitError, SpecError
-from swegym_build.handoff import read_built
 from swegym_build.jsonl import read_jsonl, write_jsonl_atomically
 from swegym_build.records import TaskInstance, instance_id_for, repo_slug
 from swegym_build.specs import RepoSpec, draft_spec, load_spec, load_spec_file, write_draft
@@ -48,7 +46,9 @@ from swegym_build.specs.loader import SPECS_DIR_ENV, default_specs_dir
 from swegym_build.specs.ranges import parse_version
 from swegym_build.state import StateStore
 from swegym_build.testpaths import is_test_path
-from swegym_build.verify import check_collection
+from swegym_build.verify.build_env import VerifyOptions
+from swegym_build.verify.loop import VerifyLimits
+from swegym_build.verify.records import read_verifications
 from swegym_build.versions import VersionOverride, infer_version
 from swegym_build.versions.stage import VersionsSummary, run_versions
 from swegym_build.workspace import Workspace
@@ -297,10 +297,10 @@ def per_version_draft(mirror: Path, repo: str, summary: VersionsSummary) -> Repo
 
 
 def build_and_validate(
-    workspace: Workspace, specs_dir: Path, repos: list[str], validate: bool
+    workspace: Workspace, specs_dir: Path, repos: list[str], validate: bool, verify: VerifyOptions
 ) -> dict[str, str]:
-    """Build (and validate) through the pipeline's stage functions, and check each built env's
-    collection (the verification of its recipe); a line per stage."""
+    """Build (verifying each (repo, version) recipe, candidates tried for drafted ones) and
+    validate through the pipeline's stage functions; a line per stage."""
 
     from swegym_build.pipeline import run_build_stage, run_validate_stage
     from swegym_build.validate.stage import ValidateOptions
@@ -308,16 +308,14 @@ def build_and_validate(
     os.environ[SPECS_DIR_ENV] = str(specs_dir)
     lines: dict[str, str] = {}
     started = time.monotonic()
-    built = run_build_stage(workspace, repos)
+    built = run_build_stage(workspace, repos, verify=verify)
     reasons = Counter(failure.reason for failure in built.report.problems)
     lines["build"] = (
         f"{sum(built.outcomes.values())} instances: {dict(built.outcomes)}; env images "
         f"{len(built.env_images)} ({sum(built.env_images.values()) / 1e9:.2f} GB); failures {dict(reasons)}; "
         f"{time.monotonic() - started:.0f} s"
     )
-    started = time.monotonic()
-    lines["verify"] = verify_envs(engine_client(check=False), workspace, repos)
-    lines["verify"] += f"; {time.monotonic() - started:.0f} s"
+    lines["verify"] = verified_envs(workspace, repos)
     if validate:
         started = time.monotonic()
         judged = run_validate_stage(workspace, ValidateOptions(), repos)
@@ -325,25 +323,25 @@ def build_and_validate(
     return lines
 
 
-def verify_envs(client: Any, workspace: Workspace, repos: list[str]) -> str:
-    """Envs whose recipe collects tests, of the (repo, version) envs the versioned rows ask for."""
-    built = read_built(workspace, repos)
-    envs: dict[tuple[str, str], tuple[str | None, dict[str, Any]]] = {}
+def verified_envs(workspace: Workspace, repos: list[str]) -> str:
+    """Verified / tried (repo, version) envs, from the build's `verified/` records: per env its
+    status, attempts (label: outcome, seconds) and the recipe that won."""
+    lines: list[str] = []
+    verified = tried = 0
     for repo in repos:
-        for row in read_jsonl(workspace.versioned_file(repo)):
-            key = (repo, row["version"])
-            record = built.get(row["instance_id"])
-            image = record.env_image if record else None
-            if image or key not in envs:
-                envs[key] = (image, row["install_config"])
-    outcomes: Counter[str] = Counter()
-    for (repo, version), (image, recipe) in sorted(envs.items()):
-        if image is None:
-            outcomes["env_not_built"] += 1
-            continue
-        log_file = workspace.log_dir("verify", f"{repo_slug(repo)}-{version}") / "collect.log"
-        outcomes[check_collection(client, image, recipe, log_file=log_file).reason] += 1
-    return f"{outcomes.get('collected', 0)}/{len(envs)} envs verified: {dict(outcomes)}"
+        for version, record in sorted(
+            read_verifications(workspace, repo).items(), key=lambda kv: _version_order(kv[0])
+        ):
+            tried += 1
+            verified += record.status != "failed"
+            steps = "; ".join(f"{a.label}: {a.outcome} ({a.seconds:.0f} s)" for a in record.attempts)
+            lines.append(
+                f"    {repo} {version}: {record.status} after {len(record.attempts)} attempts: {steps}"
+            )
+            last = record.attempts[-1] if record.attempts else None
+            if record.status == "failed" and last is not None:
+                lines.append(f"      why: {last.detail.splitlines()[0][:300] if last.detail else ''}")
+    return f"{verified}/{tried} envs verified\n" + "\n".join(lines)
 
 
 def describe(spec: RepoSpec | None) -> list[str]:
@@ -373,6 +371,9 @@ def main() -> int:
     )
     parser.add_argument("--build", action="store_true", help="also build env and instance images")
     parser.add_argument("--validate", action="store_true", help="also validate (implies --build)")
+    parser.add_argument("--no-shipped-build", action="store_true", help="build only the no-spec run")
+    parser.add_argument("--max-attempts", type=int, default=4, help="build's --max-attempts")
+    parser.add_argument("--attempt-minutes", type=float, default=60.0, help="build's --attempt-minutes")
     args = parser.parse_args()
 
     root = args.workdir or Path(tempfile.mkdtemp(prefix="real_repos-"))
@@ -440,10 +441,13 @@ def main() -> int:
 
     stage_lines: dict[str, dict[str, str]] = {}
     if args.build or args.validate:
-        stage_lines["shipped"] = build_and_validate(shipped_ws, shipped_specs, repos, args.validate)
-        # the drafted run builds what the per-version drafts say: versions again with them as specs
-        versions_with(drafted_ws, drafts_dir, repos)
-        stage_lines["drafted"] = build_and_validate(drafted_ws, drafts_dir, repos, args.validate)
+        verify = VerifyOptions(VerifyLimits(args.max_attempts, args.attempt_minutes))
+        if not args.no_shipped_build:
+            stage_lines["shipped"] = build_and_validate(
+                shipped_ws, shipped_specs, repos, args.validate, verify
+            )
+        # no specs: the stage's drafts (one entry per era), candidates tried until one verifies
+        stage_lines["drafted"] = build_and_validate(drafted_ws, no_specs, repos, args.validate, verify)
 
     report(results, root, stage_lines)
     return 0

@@ -156,16 +156,33 @@ def build(
     registry: Registry = None,
     python_mirror: PythonMirror = None,
     workdir: Workdir = None,
+    max_attempts: Annotated[
+        int, typer.Option(help="Candidate recipes tried per (repo, version) until one verifies.")
+    ] = 4,
+    attempt_minutes: Annotated[
+        float, typer.Option(help="Minutes per (repo, version) for its attempts (none starts after).")
+    ] = 60.0,
+    suggest_fixes: Annotated[
+        bool, typer.Option(help="When a shipped spec fails, try drafted candidates to report one.")
+    ] = False,
+    reverify: Annotated[
+        bool, typer.Option(help="Verify again what a build verified on the same inputs.")
+    ] = False,
 ) -> None:
     """Build base, env and instance images (content-addressed: unchanged inputs are not rebuilt)."""
     from swegym_build.executors import make_executor
     from swegym_build.pipeline import run_build_stage
     from swegym_build.pythons.uv_python import PythonDownloads
+    from swegym_build.verify.build_env import VerifyOptions
+    from swegym_build.verify.loop import VerifyLimits
     from swegym_build.workspace import Workspace
 
     chosen = make_executor(executor, workers, ray_address)
     downloads = PythonDownloads.from_env(python_mirror)
-    run_build_stage(Workspace.resolve(workdir), repo or None, instances or None, chosen, registry, downloads)
+    verify = VerifyOptions(VerifyLimits(max_attempts, attempt_minutes), suggest_fixes, reverify)
+    run_build_stage(
+        Workspace.resolve(workdir), repo or None, instances or None, chosen, registry, downloads, verify
+    )
 
 
 @app.command()
@@ -367,6 +384,7 @@ def status(
     """Where every instance stands, stage by stage."""
     from swegym_build.display import console
     from swegym_build.state import StateStore
+    from swegym_build.verify.report import status_verifications
     from swegym_build.workspace import Workspace
 
     workspace = Workspace.resolve(workdir)
@@ -374,6 +392,7 @@ def status(
     if not records:
         console.print(f"nothing recorded yet in {workspace.root}")
         return
+    status_verifications(workspace, repo)  # issue 13 hook: per (repo, version) recipes
     counts = Counter((r.stage, r.status, r.reason) for r in records)
     table = Table(title=f"state of {workspace.root}")
     for column in ("stage", "status", "reason", "count"):

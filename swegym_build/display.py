@@ -19,6 +19,7 @@ from swegym_build.images.stage import BuildSummary
 from swegym_build.mine.miner import MineProgress, MineSummary
 from swegym_build.publish.stage import PublishSummary
 from swegym_build.validate.stage import ValidateSummary
+from swegym_build.verify.report import verification_table
 from swegym_build.versions.stage import VersionsSummary
 
 console = Console(stderr=True)
@@ -213,6 +214,8 @@ def build_summary(summary: BuildSummary) -> None:
     console.print(table)
     if summary.nothing_built:
         console.print("every image was already built: nothing to do")
+    if summary.verifications:
+        console.print(verification_table(summary.verifications, "recipes verified for build"))
     for (reason, detail), instance_ids in summary.report.by_cause().items():
         shown = ", ".join(instance_ids[:5]) + (
             f" and {len(instance_ids) - 5} more" if len(instance_ids) > 5 else ""

@@ -2,29 +2,55 @@
 
 Each stage reads the previous stage's file and writes its own; the state store keeps progress
 and reasons only. built/<repo>.jsonl is appended as each image is recorded (one `kill -9`-safe
-line each); the last line for an instance wins, so a rebuild needs no rewrite.
+line each); the last line for an instance wins, so a rebuild needs no rewrite. verified/<repo>.jsonl
+(build's verification, one line per (repo, version)) decides which recipe the instances carry.
 """
 
 from __future__ import annotations
 
 from collections.abc import Iterable
+from dataclasses import replace
 
 from swegym_build.jsonl import AppendOnlyJsonl, read_jsonl
 from swegym_build.records import BuiltInstance, TaskInstance
+from swegym_build.verify.loop import EnvVerification
+from swegym_build.verify.records import read_verifications
 from swegym_build.workspace import Workspace
 
 
 def read_versioned(
     workspace: Workspace, repos: Iterable[str] | None = None, ids: Iterable[str] | None = None
 ) -> list[TaskInstance]:
-    """The versioned instances of `repos` (default: every mined repository), optionally only `ids`."""
+    """The versioned instances of `repos` (default: every mined repository), optionally only `ids`,
+    each with the recipe its (repo, version) verified with (verified/<repo>.jsonl): a drafted
+    recipe's winning candidate replaces the first draft for every later stage."""
     chosen = set(ids or ())
-    return [
+    instances = [
         TaskInstance.from_dict(row)
         for repo in repos or workspace.raw_repos()
         for row in read_jsonl(workspace.versioned_file(repo))
         if not chosen or row["instance_id"] in chosen
     ]
+    return with_verified_recipes(workspace, instances)
+
+
+def with_verified_recipes(workspace: Workspace, instances: list[TaskInstance]) -> list[TaskInstance]:
+    """The instances with the recipe their (repository, version) verified with, where it is not
+    the one they were versioned with (a drafted recipe's winning candidate)."""
+    records: dict[str, dict[str, EnvVerification]] = {}
+    out: list[TaskInstance] = []
+    for instance in instances:
+        if instance.repo not in records:
+            records[instance.repo] = read_verifications(workspace, instance.repo)
+        record = records[instance.repo].get(instance.version or "")
+        if (
+            record is not None
+            and record.recipe is not None
+            and instance.install_config == record.first_recipe
+        ):
+            instance = replace(instance, install_config=dict(record.recipe))
+        out.append(instance)
+    return out
 
 
 def append_built(workspace: Workspace, record: BuiltInstance) -> None:

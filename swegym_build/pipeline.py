@@ -30,6 +30,7 @@ from swegym_build.pythons.uv_python import PythonDownloads
 from swegym_build.specs import load_spec
 from swegym_build.state import StateStore
 from swegym_build.validate.stage import ValidateOptions, ValidateSummary, run_validate
+from swegym_build.verify.build_env import VerifyOptions
 from swegym_build.versions.stage import PythonOptions, VersionsSummary, run_versions
 from swegym_build.workspace import Workspace
 
@@ -94,6 +95,7 @@ def run_build_stage(
     executor: Executor | None = None,
     registry: str | None = None,
     downloads: PythonDownloads | None = None,
+    verify: VerifyOptions | None = None,  # issue 13 hook
 ) -> BuildSummary:
     instances = read_versioned(workspace, repos, ids)
     state = StateStore(workspace.state_db)
@@ -109,6 +111,7 @@ def run_build_stage(
                 notify=progress,
                 registry=registry,
                 downloads=downloads,
+                verify=verify,
             )
     finally:
         state.close()

@@ -34,6 +34,8 @@ from swegym_build.images.tiers import (
 from swegym_build.pythons.uv_python import PythonDownloads
 from swegym_build.records import BuiltInstance, TaskInstance, parse_created_at
 from swegym_build.state import KEPT, StateStore
+from swegym_build.verify.build_env import VerifyOptions, VersionEnv, verify_version
+from swegym_build.verify.loop import EnvVerification
 from swegym_build.workspace import Workspace
 
 log = logging.getLogger(__name__)
@@ -54,6 +56,7 @@ class BuildSummary:
     reused: Counter[str] = field(default_factory=Counter)  # tier -> images that already existed
     env_images: dict[str, int] = field(default_factory=dict)  # tag -> bytes
     marginal_bytes: dict[str, int] = field(default_factory=dict)  # instance id -> its own layers' bytes
+    verifications: list[EnvVerification] = field(default_factory=list)  # one per (repo, version)
 
     def count(self, tier: str, image: BaseImage | BuiltImage) -> None:
         (self.built if image.built else self.reused)[tier] += 1
@@ -81,11 +84,13 @@ def run_build(
     notify: Notify = lambda _: None,
     registry: str | None = None,
     downloads: PythonDownloads | None = None,
+    verify: VerifyOptions | None = None,
 ) -> BuildSummary:
     """Env images per (repo, version) here, one after another; then the instance images on the
     executor. Both through the one driver; failures are recorded per instance, reported per cause."""
     summary = BuildSummary()
-    envs = EnvStage(client, workspace, instances, downloads or PythonDownloads.from_env(), summary, notify)
+    downloads = downloads or PythonDownloads.from_env()
+    envs = EnvStage(client, workspace, instances, downloads, verify or VerifyOptions(), summary, notify)
     env_report = drive(envs, state, LocalExecutor(1), notify)
     stage = InstanceStage(workspace, envs, registry, summary, notify)
     instance_report = drive(stage, state, executor or LocalExecutor(DEFAULT_WORKERS), notify)
@@ -95,44 +100,25 @@ def run_build(
 
 @dataclass(frozen=True)
 class EnvJob:
-    """The base and env images of one (repo, version); built on the driver's machine."""
+    """The recipe of one (repo, version) verified, with its base and env images; built on the
+    driver's machine."""
 
     repo: str
     version: str
     members: tuple[TaskInstance, ...]
     workspace: Workspace
     downloads: PythonDownloads
+    verify: VerifyOptions
     client: docker.DockerClient = field(compare=False)
     notify: Notify = field(compare=False)
 
 
-@dataclass(frozen=True)
-class EnvOutcome:
-    base: BaseImage | None = None
-    recipe: EnvRecipe | None = None
-    image: BuiltImage | None = None
-    reason: str = ""  # why it failed, when it did
-    detail: str = ""
-
-
-def env_job(job: EnvJob) -> EnvOutcome:
-    """Base image for the version's Python, then its env image; never raises."""
-    first = job.members[0]
-    try:
-        python = first.config.python
-        job.notify(f"base image for Python {python}")
-        base = ensure_base_image(job.client, [python], job.workspace.root, job.notify, job.downloads)
-    except (BuildError, ValueError) as error:
-        return EnvOutcome(reason=BASE_FAILED, detail=str(error))
-    recipe = EnvRecipe(job.repo, job.version, first.environment_setup_commit or "",
-                       first.install_config or {}, base, tree_commit=oldest_base(job.members))  # fmt: skip
-    log_file = job.workspace.log_dir(STAGE, f"env-{recipe.tag.split(':', 1)[1]}") / "build.log"
-    job.notify(f"env image {job.repo} {job.version}")
-    try:
-        image = ensure_env_image(job.client, recipe, job.workspace.mirror_dir(job.repo), log_file, job.notify)
-    except (BuildError, GitError) as error:
-        return EnvOutcome(base, recipe, reason=ENV_FAILED, detail=str(error))
-    return EnvOutcome(base, recipe, image)
+def env_job(job: EnvJob) -> VersionEnv:
+    """The recipe verified (a drafted one candidate by candidate, swegym_build.verify) before any
+    instance image is built on it; never raises."""
+    members = list(job.members)
+    return verify_version(job.client, job.workspace, job.repo, job.version, members, oldest_base(members),
+                          job.downloads, job.verify, job.notify)  # fmt: skip
 
 
 class EnvStage:
@@ -147,10 +133,11 @@ class EnvStage:
         workspace: Workspace,
         instances: list[TaskInstance],
         downloads: PythonDownloads,
+        verify: VerifyOptions,
         summary: BuildSummary,
         notify: Notify,
     ) -> None:
-        self.client, self.workspace, self.downloads = client, workspace, downloads
+        self.client, self.workspace, self.downloads, self.verify = client, workspace, downloads, verify
         self.summary, self.notify = summary, notify
         self.groups: dict[tuple[str, str], list[TaskInstance]] = {}
         for instance in instances:
@@ -159,26 +146,27 @@ class EnvStage:
 
     def plan(self, state: StateStore) -> Iterator[Planned[EnvJob]]:
         for (repo, version), members in self.groups.items():
-            job = EnvJob(
-                repo, version, tuple(members), self.workspace, self.downloads, self.client, self.notify
-            )
+            job = EnvJob(repo, version, tuple(members), self.workspace, self.downloads, self.verify,
+                         self.client, self.notify)  # fmt: skip
             yield Planned(job, f"env {repo} {version}")
 
-    def worker(self) -> Callable[[EnvJob], EnvOutcome]:
+    def worker(self) -> Callable[[EnvJob], VersionEnv]:
         return env_job
 
     def running(self) -> contextlib.nullcontext[None]:
         return contextlib.nullcontext()
 
-    def settle(self, job: EnvJob, outcome: EnvOutcome) -> list[Outcome]:
-        if outcome.base is not None:
-            self.summary.count("base", outcome.base)
-        if outcome.image is None or outcome.recipe is None:
+    def settle(self, job: EnvJob, outcome: VersionEnv) -> list[Outcome]:
+        self.summary.verifications.append(outcome.verification)
+        for built in outcome.envs_built:
+            self.summary.count("env", built.image)
+        if outcome.envs_built:
+            self.summary.count("base", (outcome.env or outcome.envs_built[-1]).base)
+        if outcome.env is None:
             cause = f"{job.repo} {job.version}: {outcome.detail}"
             return [_failed(i, outcome.reason, outcome.detail, cause) for i in job.members]
-        self.summary.count("env", outcome.image)
-        self.summary.env_images[outcome.image.tag] = outcome.image.size_bytes
-        self.ready[(job.repo, job.version)] = (outcome.recipe, outcome.image)
+        self.summary.env_images[outcome.env.image.tag] = outcome.env.image.size_bytes
+        self.ready[(job.repo, job.version)] = (outcome.env.recipe, outcome.env.image)
         return []
 
     def finish(self, report: StageReport) -> None:

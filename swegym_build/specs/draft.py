@@ -23,6 +23,7 @@ from swegym_build.errors import SpecError
 from swegym_build.specs.drafting.apt import check_apt_packages
 from swegym_build.specs.drafting.metadata import detect_pytest_config, read_metadata, read_requirement_files
 from swegym_build.specs.drafting.nox import read_nox
+from swegym_build.specs.drafting.plugins import blocked_output_plugins
 from swegym_build.specs.drafting.python import choose_python
 from swegym_build.specs.drafting.snapshot import Findings, Snapshot
 from swegym_build.specs.drafting.tox import read_tox
@@ -129,12 +130,15 @@ def _draft_commit(repo_path: Path, commit: str, repo: str) -> _CommitDraft:
         found.note("install", "no packaging metadata: only requirements files are installed")
     install.extend(f"python -m pip install '{path}'{constraints}" for path in found.local_paths)
     pip_packages = list(dict.fromkeys([*found.pip_packages, *(["pytest"] if runner == "pytest" else [])]))
+    blocked = (
+        "".join(f" {option}" for option in blocked_output_plugins(snap, found)) if runner == "pytest" else ""
+    )
     spec = VersionSpec(
         repo=repo,
         version_key=ANY_VERSION,
         python=python,
         install=tuple(install),
-        test_cmd="pytest -rA" if runner == "pytest" else "python -m unittest discover -v",
+        test_cmd=f"pytest -rA{blocked}" if runner == "pytest" else "python -m unittest discover -v",
         log_parser=runner,
         apt_packages=tuple(apt_packages),
         pip_packages=tuple(pip_packages),
@@ -159,13 +163,14 @@ def write_draft(spec: RepoSpec, path: Path) -> None:
     body: dict[str, Any] = {"repo": spec.repo}
     if spec.test_file_patterns is not None:
         body["test_file_patterns"] = list(spec.test_file_patterns)
-    body["versions"] = {entry.key: _entry_dict(entry.spec) for entry in spec.entries}
+    body["versions"] = {entry.key: entry_fields(entry.spec) for entry in spec.entries}
     path.parent.mkdir(parents=True, exist_ok=True)
     text = "\n".join(header) + "\n" + yaml.safe_dump(body, sort_keys=False, allow_unicode=True, width=110)
     path.write_text(text, encoding="utf-8")
 
 
-def _entry_dict(spec: VersionSpec) -> dict[str, Any]:
+def entry_fields(spec: VersionSpec) -> dict[str, Any]:
+    """One `versions:` entry of a spec file, as `load_spec_file` reads it."""
     entry: dict[str, Any] = {"python": spec.python}
     if spec.apt_packages:
         entry["apt_packages"] = list(spec.apt_packages)

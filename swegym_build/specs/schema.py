@@ -28,6 +28,9 @@ class VersionFields(BaseModel):
     pytest_as_module: bool | None = Field(
         default=None, description="run a `pytest ...` test_cmd as `python -m pytest ...` (default true)"
     )
+    verified: str | None = Field(
+        default=None, description="informational: when and for which versions `build` verified the entry"
+    )
 
     @field_validator("pre_install", "install", mode="before")
     @classmethod

@@ -36,8 +36,8 @@ from swegym_build.dockerio import engine_client, existing_image, pull_local_tag
 from swegym_build.driver import Outcome, Planned, StageReport, drive
 from swegym_build.errors import ValidationError
 from swegym_build.executors import Executor, LocalExecutor
-from swegym_build.handoff import read_built
-from swegym_build.jsonl import read_jsonl, write_jsonl_atomically
+from swegym_build.handoff import read_built, read_versioned
+from swegym_build.jsonl import write_jsonl_atomically
 from swegym_build.records import InstallConfig, RunRecord, TaskInstance, ValidationResult
 from swegym_build.state import KEPT, REJECTED, StateStore
 from swegym_build.validate.checks import NO_CLOSING_SUMMARY, SideCheck, check_side
@@ -506,7 +506,7 @@ def write_validated(workspace: Workspace, repo: str, ran: Sequence[TaskInstance]
     result.json says kept.
     """
     ran_by_id = {instance.instance_id: instance for instance in ran}
-    versioned = [TaskInstance.from_dict(row) for row in read_jsonl(workspace.versioned_file(repo))]
+    versioned = read_versioned(workspace, [repo])
     listed = {instance.instance_id for instance in versioned}
     candidates = [ran_by_id.get(i.instance_id, i) for i in versioned]
     candidates += [instance for instance in ran if instance.instance_id not in listed]

@@ -36,6 +36,7 @@ NOT_CHECKABLE = "not_checkable"
 _TESTS = re.compile(r"^(\d+) tests? collected\b|^collected (\d+) items?\b", re.MULTILINE)
 _SUMMARY_ERRORS = re.compile(r"\b(\d+) errors?\b(?: in |$)", re.MULTILINE)
 _NODE_ID = re.compile(r"^\S+\.py::\S", re.MULTILINE)
+_PER_FILE = re.compile(r"^\S+\.py: (\d+)$", re.MULTILINE)
 # one header per module that failed to import, in pytest's ERRORS section and the unittest probe
 _COLLECT_ERROR = re.compile(r"^_* ?ERROR collecting\b", re.MULTILINE)
 _UNITTEST = """\
@@ -54,6 +55,14 @@ for message in getattr(loader, "errors", []):
 print(len(tests) - len(failed), "tests collected")
 sys.exit(1 if failed or getattr(loader, "errors", []) else (0 if tests else 5))
 """
+
+
+@dataclass(frozen=True)
+class TreeChange:
+    """Files to write over /testbed (a tar whose paths start with `testbed/`) and paths to delete."""
+
+    archive: bytes
+    deleted: tuple[str, ...] = ()
 
 
 @dataclass(frozen=True)
@@ -92,7 +101,10 @@ def judge_collection(exit_code: int | None, output: str) -> CollectionCheck:
     """Read a collection run's exit status and output (pytest's `--collect-only -q`, or the
     unittest discovery above)."""
     summary = _TESTS.search(output)
-    tests = int(summary.group(1) or summary.group(2)) if summary else len(_NODE_ID.findall(output))
+    per_file = sum(int(n) for n in _PER_FILE.findall(output))  # `-qq`: a test_cmd with its own -q
+    tests = (
+        int(summary.group(1) or summary.group(2)) if summary else len(_NODE_ID.findall(output)) or per_file
+    )
     counted = _SUMMARY_ERRORS.findall(output)
     errors = max(len(_COLLECT_ERROR.findall(output)), max((int(n) for n in counted), default=0))
     if errors:
@@ -112,12 +124,18 @@ def check_collection(
     install_config: dict[str, Any],
     limits: ContainerLimits | None = None,
     log_file: Path | None = None,
+    tree: TreeChange | None = None,
 ) -> CollectionCheck:
-    """Run the collection of `install_config`'s tests in `image` (an env image, whose /testbed is
-    the environment commit with the recipe installed), contained like validation."""
+    """Run the collection of `install_config`'s tests in `image` (an env image: /testbed holds a
+    tree of the repository with the recipe installed), contained like validation. With `tree`,
+    /testbed is first turned into another commit's tree (the environment commit's, when the env
+    tree is an older base)."""
     script = collection_script(install_config)
     if script is None:
         return CollectionCheck(NOT_CHECKABLE, 0, 0, None, f"log_parser {install_config['log_parser']!r}")
+    if tree is not None and tree.deleted:
+        removed = " ".join(shlex.quote(f"/testbed/{path}") for path in tree.deleted)
+        script = f"rm -rf -- {removed} && {script}"
     limits = limits or ContainerLimits(timeout=600.0)
     container = client.containers.create(
         image,
@@ -129,6 +147,8 @@ def check_collection(
         labels=tier_labels("verify", image=image),
     )
     try:
+        if tree is not None:
+            container.put_archive("/", tree.archive)
         container.start()
         try:
             status = container.wait(timeout=limits.timeout)

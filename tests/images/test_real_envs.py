@@ -37,9 +37,13 @@ defaults:
   test_cmd: pytest -q
   log_parser: pytest
 versions:
+  # no test runner at the 2014 cut-off runs on 3.11: judged by exit code, the build's
+  # verification has nothing to collect (the env is `unchecked`, not rejected)
   "0.9":
     install: [python -m pip install 'six==1.4.1', python -m pip install -e .]
     pip_packages: []
+    test_cmd: python -c 'import gadget'
+    log_parser: exit_code
   "1.0+": {}
 """
 SETUP_PY = "from setuptools import setup\nsetup(name='gadget', version='0.9.0', packages=['gadget'])\n"

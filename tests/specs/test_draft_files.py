@@ -432,3 +432,27 @@ def test_test_dependency_groups_are_installed(history: GitHistory) -> None:
     commit = history.commit({"pyproject.toml": pyproject}, date=DATE_2023)
     recipe = draft_spec(history.path, commit, "acme/widget").for_version("1.0")
     assert recipe.pip_packages == ("pytest-mock>=3", "cloudpickle", "pytest")
+
+
+PRETTY_EXTRA = 'optional-dependencies.test = ["pytest-pretty>=1"]\n'
+
+
+@pytest.mark.parametrize(
+    ("extra_files", "expected"),
+    [
+        # pydantic 2.x: pytest-pretty in a test extra replaced the report validate reads
+        ({"pyproject.toml": PYPROJECT.replace("[tool.pytest", PRETTY_EXTRA + "[tool.pytest")},
+         "pytest -rA -p no:pretty"),
+        ({"requirements/test.txt": "pytest_sugar==0.9\npytest\n"}, "pytest -rA -p no:sugar"),
+        ({"requirements/test.txt": "pytest-prettyprinter\n"}, "pytest -rA"),  # another package
+        ({}, "pytest -rA"),
+    ],
+)  # fmt: skip
+def test_output_rewriting_pytest_plugins_are_blocked_in_the_test_command(
+    history: GitHistory, extra_files: dict[str, str], expected: str
+) -> None:
+    commit = history.commit({"pyproject.toml": PYPROJECT, **extra_files}, date=DATE_2023)
+    spec = draft_spec(history.path, commit, "acme/widget")
+    assert spec.for_version("1.0").test_cmd == expected
+    if expected != "pytest -rA":
+        assert any(key.startswith("test_cmd -p no:") for key in spec.provenance)

@@ -90,3 +90,9 @@ def test_the_env_image_of_a_built_recipe_collects_its_tests(
 
     missing = check_collection(docker_client, image, {**recipe, "test_cmd": "pytest -rA no_such_dir"})
     assert not missing.verified and missing.exit_code == 4
+
+
+def test_a_test_command_with_its_own_quiet_flag_still_counts_its_tests(project: Path) -> None:
+    # `pytest -q` + the check's `--collect-only -q` is pytest's `-qq`: one `file: count` line a file
+    check = judge_collection(*run_here(project, {"log_parser": "pytest", "test_cmd": "pytest -q"}))
+    assert check.verified and check.tests == 2, check.log

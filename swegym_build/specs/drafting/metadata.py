@@ -160,3 +160,37 @@ def _take_extras(found: Findings, extras: dict[str, Any], source: str) -> None:
     if "pytest" in test_deps:
         found.runner = found.runner or "pytest"
         found.note("test_cmd", f"pytest in {source}")
+
+
+def declared_extras(snap: Snapshot) -> list[str]:
+    """Every extra the packaging files declare (not only the test ones), sorted: the candidates
+    the verification loop may add or drop."""
+    names: set[str] = set()
+    text = snap.read("pyproject.toml")
+    if text is not None:
+        try:
+            optional = tomllib.loads(text).get("project", {}).get("optional-dependencies", {})
+        except tomllib.TOMLDecodeError:
+            optional = {}
+        if isinstance(optional, dict):
+            names.update(str(n) for n in optional)
+    text = snap.read("setup.cfg")
+    if text is not None:
+        parser = configparser.ConfigParser(interpolation=None, strict=False)
+        try:
+            parser.read_string(text)
+            if parser.has_section("options.extras_require"):
+                names.update(name for name, _ in parser.items("options.extras_require"))
+        except configparser.Error:
+            pass
+    text = snap.read("setup.py")
+    if text is not None:
+        block = re.search(r"extras_require\s*=\s*(\{.*?\n\s*\})", text, re.DOTALL)
+        if block:
+            names.update(re.findall(r"['\"]([\w.-]+)['\"]\s*:", block.group(1)))
+    return sorted(names)
+
+
+def requirement_files(snap: Snapshot) -> list[str]:
+    """Requirements files at the usual places that are not for docs, linting or releases."""
+    return sorted(f for f in snap.files if _REQUIREMENTS_FILE.match(f) and not _DOCSISH.search(f))
