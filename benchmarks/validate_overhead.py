@@ -21,10 +21,10 @@ from swegym_build.containment import ContainerLimits
 from swegym_build.demo import mine_sample
 from swegym_build.dockerio import engine_client
 from swegym_build.executors import LocalExecutor
-from swegym_build.handoff import read_versioned
+from swegym_build.handoff import read_result, read_versioned
 from swegym_build.images.stage import run_build
 from swegym_build.state import StateStore
-from swegym_build.validate.stage import ValidateOptions, read_result, run_validate
+from swegym_build.validate.stage import ValidateOptions, run_validate
 from swegym_build.versions.stage import run_versions
 from swegym_build.workspace import Workspace
 

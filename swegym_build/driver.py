@@ -101,7 +101,8 @@ class StageReport:
 
 
 class Stage(Protocol[J, R]):
-    """What a stage implements; `drive` does everything else."""
+    """What a stage implements; `drive` does everything else. A stage class that subclasses it
+    gets `running` and `finish` that do nothing."""
 
     name: str  # the state store's stage column
     # Statuses of a recorded row that make a planned job with the same inputs key done.
@@ -122,11 +123,11 @@ class Stage(Protocol[J, R]):
 
     def running(self) -> contextlib.AbstractContextManager[object]:
         """Held while the jobs run (signal handling, say)."""
-        ...
+        return contextlib.nullcontext()
 
     def finish(self, report: StageReport) -> None:
         """After the last job: the stage's whole-run files (e.g. validated/<repo>.jsonl)."""
-        ...
+        return None
 
 
 def drive(

@@ -8,11 +8,12 @@ line each); the last line for an instance wins, so a rebuild needs no rewrite. v
 
 from __future__ import annotations
 
+import json
 from collections.abc import Iterable
 from dataclasses import replace
 
 from swegym_build.jsonl import AppendOnlyJsonl, read_jsonl
-from swegym_build.records import BuiltInstance, TaskInstance
+from swegym_build.records import BuiltInstance, TaskInstance, ValidationResult
 from swegym_build.verify.loop import EnvVerification
 from swegym_build.verify.records import read_verifications
 from swegym_build.workspace import Workspace
@@ -65,6 +66,12 @@ def read_built(workspace: Workspace, repos: Iterable[str] | None = None) -> dict
             record = BuiltInstance.from_dict(row)
             built[record.instance_id] = record
     return built
+
+
+def read_result(workspace: Workspace, instance_id: str) -> ValidationResult | None:
+    """What validate concluded for one instance (logs/validate/<id>/result.json), if it did."""
+    path = workspace.log_dir("validate", instance_id) / "result.json"
+    return ValidationResult.from_dict(json.loads(path.read_text())) if path.exists() else None
 
 
 def read_validated(workspace: Workspace, repos: Iterable[str] | None = None) -> list[TaskInstance]:

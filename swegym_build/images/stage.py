@@ -1,13 +1,13 @@
 """The build stage: base, env and instance images for every versioned instance.
 
 Images are content-addressed, so the stage needs no bookkeeping to skip work: a second run finds
-every tag already there and says so. What happened to each instance is still recorded in the
-state store (the image tag, or why it failed), and one failure never stops the other builds.
+every tag already there and says so. What happened to each instance is still recorded: a built
+image as a line of built/<repo>.jsonl, a failure in the state store with its reason; one failure
+never stops the other builds.
 """
 
 from __future__ import annotations
 
-import contextlib
 import dataclasses
 import logging
 import tempfile
@@ -19,7 +19,7 @@ from pathlib import Path
 import docker
 
 from swegym_build.dockerio import engine_client, existing_image, push_local_tag
-from swegym_build.driver import Outcome, Planned, StageReport, drive
+from swegym_build.driver import Outcome, Planned, Stage, StageReport, drive
 from swegym_build.errors import BuildError, GitError
 from swegym_build.executors import Executor, LocalExecutor
 from swegym_build.handoff import append_built
@@ -41,8 +41,6 @@ from swegym_build.workspace import Workspace
 log = logging.getLogger(__name__)
 
 STAGE = "build"
-BASE_FAILED = "base_build_failed"
-ENV_FAILED = "env_build_failed"
 INSTANCE_FAILED = "instance_build_failed"
 
 Notify = Callable[[str], None]
@@ -92,7 +90,7 @@ def run_build(
     downloads = downloads or PythonDownloads.from_env()
     envs = EnvStage(client, workspace, instances, downloads, verify or VerifyOptions(), summary, notify)
     env_report = drive(envs, state, LocalExecutor(1), notify)
-    stage = InstanceStage(workspace, envs, registry, summary, notify)
+    stage = InstanceStage(workspace, envs, registry, summary)
     instance_report = drive(stage, state, executor or LocalExecutor(DEFAULT_WORKERS), notify)
     summary.report = env_report.merged(instance_report)
     return summary
@@ -121,7 +119,7 @@ def env_job(job: EnvJob) -> VersionEnv:
                           job.downloads, job.verify, job.notify)  # fmt: skip
 
 
-class EnvStage:
+class EnvStage(Stage[EnvJob, VersionEnv]):
     """Jobs per (repo, version); a failed env is every member's outcome, with one cause."""
 
     name: str = STAGE
@@ -153,9 +151,6 @@ class EnvStage:
     def worker(self) -> Callable[[EnvJob], VersionEnv]:
         return env_job
 
-    def running(self) -> contextlib.nullcontext[None]:
-        return contextlib.nullcontext()
-
     def settle(self, job: EnvJob, outcome: VersionEnv) -> list[Outcome]:
         self.summary.verifications.append(outcome.verification)
         for built in outcome.envs_built:
@@ -168,69 +163,6 @@ class EnvStage:
         self.summary.env_images[outcome.env.image.tag] = outcome.env.image.size_bytes
         self.ready[(job.repo, job.version)] = (outcome.env.recipe, outcome.env.image)
         return []
-
-    def finish(self, report: StageReport) -> None:
-        pass
-
-
-class InstanceStage:
-    """Jobs per instance over a ready env; a built image is a line of built/<repo>.jsonl."""
-
-    name: str = STAGE
-    done: tuple[str, ...] = (KEPT,)
-
-    def __init__(
-        self,
-        workspace: Workspace,
-        envs: EnvStage,
-        registry: str | None,
-        summary: BuildSummary,
-        notify: Notify,
-    ) -> None:
-        self.workspace, self.envs, self.registry, self.summary = workspace, envs, registry, summary
-        self.notify = notify
-
-    def plan(self, state: StateStore) -> Iterator[Planned[BuildJob]]:
-        for key, members in self.envs.groups.items():
-            if key not in self.envs.ready:
-                continue
-            recipe, image = self.envs.ready[key]
-            for instance in members:
-                job = BuildJob(
-                    instance,
-                    InstanceRecipe(instance.instance_id, instance.base_commit, recipe, image.image_id),
-                    self.workspace.mirror_dir(instance.repo),
-                    self.workspace.root,
-                    self.registry,
-                    self.envs.downloads,
-                )
-                yield Planned(job, instance.instance_id)
-
-    def worker(self) -> Callable[[BuildJob], BuildOutcome]:
-        return build_job
-
-    def running(self) -> contextlib.nullcontext[None]:
-        return contextlib.nullcontext()
-
-    def settle(self, job: BuildJob, outcome: BuildOutcome) -> list[Outcome]:
-        instance = job.instance
-        log_file = self.workspace.log_dir(STAGE, instance.instance_id) / "build.log"
-        log_file.parent.mkdir(parents=True, exist_ok=True)
-        log_file.write_bytes(outcome.log)
-        if outcome.image is None:
-            return [_failed(instance, INSTANCE_FAILED, outcome.detail)]
-        image = outcome.image
-        self.summary.count("instance", image)
-        marginal = image.size_bytes - outcome.env_size
-        self.summary.marginal_bytes[instance.instance_id] = marginal
-        record = BuiltInstance(instance.instance_id, instance.repo, image.tag, image.image_id,
-                               job.recipe.env.tag, marginal, job.recipe.env.config.python)  # fmt: skip
-        append_built(self.workspace, record)
-        detail = f"{image.tag} ({'built' if image.built else 'reused'}, own layers {marginal / 1e6:.1f} MB)"
-        return [Outcome(instance.instance_id, instance.repo, KEPT, detail, inputs_key=image.tag)]
-
-    def finish(self, report: StageReport) -> None:
-        pass
 
 
 def _failed(instance: TaskInstance, reason: str, detail: str, cause: str = "") -> Outcome:
@@ -277,6 +209,58 @@ def build_job(job: BuildJob) -> BuildOutcome:
             return BuildOutcome(image, env_size, "", log_file.read_bytes())
         except (BuildError, GitError, docker.errors.DockerException) as error:
             return BuildOutcome(None, 0, str(error), log_file.read_bytes())
+
+
+class InstanceStage(Stage[BuildJob, BuildOutcome]):
+    """Jobs per instance over a ready env; a built image is a line of built/<repo>.jsonl."""
+
+    name: str = STAGE
+    done: tuple[str, ...] = (KEPT,)
+
+    def __init__(
+        self,
+        workspace: Workspace,
+        envs: EnvStage,
+        registry: str | None,
+        summary: BuildSummary,
+    ) -> None:
+        self.workspace, self.envs, self.registry, self.summary = workspace, envs, registry, summary
+
+    def plan(self, state: StateStore) -> Iterator[Planned[BuildJob]]:
+        for key, members in self.envs.groups.items():
+            if key not in self.envs.ready:
+                continue
+            recipe, image = self.envs.ready[key]
+            for instance in members:
+                job = BuildJob(
+                    instance,
+                    InstanceRecipe(instance.instance_id, instance.base_commit, recipe, image.image_id),
+                    self.workspace.mirror_dir(instance.repo),
+                    self.workspace.root,
+                    self.registry,
+                    self.envs.downloads,
+                )
+                yield Planned(job, instance.instance_id)
+
+    def worker(self) -> Callable[[BuildJob], BuildOutcome]:
+        return build_job
+
+    def settle(self, job: BuildJob, outcome: BuildOutcome) -> list[Outcome]:
+        instance = job.instance
+        log_file = self.workspace.log_dir(STAGE, instance.instance_id) / "build.log"
+        log_file.parent.mkdir(parents=True, exist_ok=True)
+        log_file.write_bytes(outcome.log)
+        if outcome.image is None:
+            return [_failed(instance, INSTANCE_FAILED, outcome.detail)]
+        image = outcome.image
+        self.summary.count("instance", image)
+        marginal = image.size_bytes - outcome.env_size
+        self.summary.marginal_bytes[instance.instance_id] = marginal
+        record = BuiltInstance(instance.instance_id, instance.repo, image.tag, image.image_id,
+                               job.recipe.env.tag, marginal, job.recipe.env.config.python)  # fmt: skip
+        append_built(self.workspace, record)
+        detail = f"{image.tag} ({'built' if image.built else 'reused'}, own layers {marginal / 1e6:.1f} MB)"
+        return [Outcome(instance.instance_id, instance.repo, KEPT, detail, inputs_key=image.tag)]
 
 
 def _with_env_on_this_node(client: docker.DockerClient, job: BuildJob, log_file: Path) -> InstanceRecipe:

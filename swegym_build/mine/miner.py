@@ -8,7 +8,6 @@ are skipped, and a candidate already in the file is never appended twice.
 
 from __future__ import annotations
 
-import contextlib
 import logging
 import time
 from collections import Counter
@@ -18,7 +17,7 @@ from datetime import datetime, timezone
 
 from github import Github
 
-from swegym_build.driver import Outcome, Planned, StageReport, drive
+from swegym_build.driver import Outcome, Planned, Stage, StageReport, drive
 from swegym_build.errors import GitHubError
 from swegym_build.executors import LocalExecutor
 from swegym_build.github.transport import ApiStats
@@ -114,37 +113,6 @@ class MineJob:
     notify: Callable[[MineProgress], None] = field(default=lambda _: None, compare=False)
     # The state store's rows of this stage for a repository (read-only; the driver writes).
     decided: Callable[[str], dict[str, StageRecord]] = field(default=lambda _: {}, compare=False)
-
-
-class MineStage:
-    """One job, the repository; its outcomes stream out as PRs are decided (the driver records
-    each at once, so a `kill -9` loses only the PR in flight)."""
-
-    name: str = STAGE
-    done: tuple[str, ...] = (KEPT, REJECTED)
-
-    def __init__(self, job: MineJob) -> None:
-        self.job = job
-        self.summary: MineSummary | None = None
-
-    def plan(self, state: StateStore) -> Iterator[Planned[MineJob]]:
-        def decided(repo: str) -> dict[str, StageRecord]:
-            return {r.instance_id: r for r in state.records(STAGE, repo)}
-
-        yield Planned(replace(self.job, decided=decided), self.job.options.repo)
-
-    def worker(self) -> Callable[[MineJob], MineRun]:
-        return MineRun
-
-    def running(self) -> contextlib.nullcontext[None]:
-        return contextlib.nullcontext()
-
-    def settle(self, job: MineJob, run: MineRun) -> Iterator[Outcome]:
-        yield from run.outcomes()
-        self.summary = run.summary
-
-    def finish(self, report: StageReport) -> None:
-        pass
 
 
 class MineRun:
@@ -272,6 +240,31 @@ class MineRun:
             api=stats,
             seconds=time.monotonic() - started,
         )
+
+
+class MineStage(Stage[MineJob, MineRun]):
+    """One job, the repository; its outcomes stream out as PRs are decided (the driver records
+    each at once, so a `kill -9` loses only the PR in flight)."""
+
+    name: str = STAGE
+    done: tuple[str, ...] = (KEPT, REJECTED)
+
+    def __init__(self, job: MineJob) -> None:
+        self.job = job
+        self.summary: MineSummary | None = None
+
+    def plan(self, state: StateStore) -> Iterator[Planned[MineJob]]:
+        def decided(repo: str) -> dict[str, StageRecord]:
+            return {r.instance_id: r for r in state.records(STAGE, repo)}
+
+        yield Planned(replace(self.job, decided=decided), self.job.options.repo)
+
+    def worker(self) -> Callable[[MineJob], MineRun]:
+        return MineRun
+
+    def settle(self, job: MineJob, run: MineRun) -> Iterator[Outcome]:
+        yield from run.outcomes()
+        self.summary = run.summary
 
 
 def _inputs_key(pull: PullItem, options: MineOptions) -> str:

@@ -6,7 +6,6 @@ that exists) and the folder is written, but nothing is pushed: the upload plan i
 
 from __future__ import annotations
 
-import json
 from collections import Counter
 from dataclasses import dataclass
 from pathlib import Path
@@ -14,7 +13,7 @@ from pathlib import Path
 import docker
 
 from swegym_build.errors import PublishError
-from swegym_build.handoff import read_built, read_validated
+from swegym_build.handoff import read_built, read_result, read_validated
 from swegym_build.publish.card import CardOptions
 from swegym_build.publish.export import ExportSummary, export_dataset
 from swegym_build.publish.hub import PlannedFile, PushResult, plan_upload, push_to_hub
@@ -48,16 +47,6 @@ class PublishSummary:
     task_repo: Path | None = None
 
 
-def validation_results(workspace: Workspace, instance_ids: list[str]) -> dict[str, ValidationResult]:
-    """What validate recorded for each instance (logs/validate/<id>/result.json)."""
-    results = {}
-    for instance_id in instance_ids:
-        path = workspace.log_dir("validate", instance_id) / "result.json"
-        if path.exists():
-            results[instance_id] = ValidationResult.from_dict(json.loads(path.read_text()))
-    return results
-
-
 def gold_logs(result: ValidationResult) -> list[str]:
     """Validation's test logs after the gold patch, one per run (SWE-bench's ids are read from them)."""
     runs = Path(result.logs)
@@ -80,7 +69,8 @@ def run_publish(
     if not instances:
         raise PublishError(f"nothing validated in {workspace.root}: run `swegym-build validate` first")
     ids = [i.instance_id for i in instances]
-    built, results = read_built(workspace, repos), validation_results(workspace, ids)
+    built = read_built(workspace, repos)
+    results = {i: r for i in ids if (r := read_result(workspace, i)) is not None}
     for instance_id in ids:
         if instance_id not in built:
             raise PublishError(

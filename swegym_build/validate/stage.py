@@ -33,10 +33,10 @@ import docker
 
 from swegym_build.containment import ContainerLimits
 from swegym_build.dockerio import engine_client, existing_image, pull_local_tag
-from swegym_build.driver import Outcome, Planned, StageReport, drive
+from swegym_build.driver import Outcome, Planned, Stage, StageReport, drive
 from swegym_build.errors import ValidationError
 from swegym_build.executors import Executor, LocalExecutor
-from swegym_build.handoff import read_built, read_versioned
+from swegym_build.handoff import read_built, read_result, read_versioned
 from swegym_build.jsonl import write_jsonl_atomically
 from swegym_build.records import InstallConfig, RunRecord, TaskInstance, ValidationResult
 from swegym_build.state import KEPT, REJECTED, StateStore
@@ -165,7 +165,7 @@ def run_validate(
     return stage.summary
 
 
-class ValidateStage:
+class ValidateStage(Stage[ValidateJob, ValidateOutcome]):
     """Per instance: a worker judges it (`validate_job`); its result becomes result.json and a row."""
 
     name: str = STAGE
@@ -490,11 +490,6 @@ def _write_json(path: Path, data: dict[str, Any]) -> None:
     partial = path.with_name(path.name + ".partial")
     partial.write_text(json.dumps(data, indent=1, sort_keys=True))
     os.replace(partial, path)
-
-
-def read_result(workspace: Workspace, instance_id: str) -> ValidationResult | None:
-    path = workspace.log_dir(STAGE, instance_id) / "result.json"
-    return ValidationResult.from_dict(json.loads(path.read_text())) if path.exists() else None
 
 
 def write_validated(workspace: Workspace, repo: str, ran: Sequence[TaskInstance] = ()) -> Path:

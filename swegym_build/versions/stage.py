@@ -7,7 +7,6 @@ the state store keyed by base commit and override, so a re-run only reads new co
 
 from __future__ import annotations
 
-import contextlib
 import json
 import logging
 from collections import Counter
@@ -15,7 +14,7 @@ from collections.abc import Callable, Iterator
 from dataclasses import dataclass, field
 from pathlib import Path
 
-from swegym_build.driver import Outcome, Planned, StageReport, drive
+from swegym_build.driver import Outcome, Planned, Stage, StageReport, drive
 from swegym_build.errors import GitError, SpecError
 from swegym_build.executors import LocalExecutor
 from swegym_build.gitread import commit_date
@@ -107,7 +106,7 @@ class VersionsResult:
     unversioned: list[str] = field(default_factory=list)
 
 
-class VersionsStage:
+class VersionsStage(Stage[VersionsJob, VersionsResult]):
     """Jobs per repository: its versioned file is derived from all its instances at once."""
 
     name: str = STAGE
@@ -135,9 +134,6 @@ class VersionsStage:
     def worker(self) -> Callable[[VersionsJob], VersionsResult]:
         return version_repo
 
-    def running(self) -> contextlib.nullcontext[None]:
-        return contextlib.nullcontext()
-
     def settle(self, job: VersionsJob, result: VersionsResult) -> list[Outcome]:
         summary, repo = self.summary, job.repo
         if result.draft is not None:
@@ -152,9 +148,6 @@ class VersionsStage:
         summary.pythons.update(result.pythons)
         summary.unversioned += result.unversioned
         return result.outcomes
-
-    def finish(self, report: StageReport) -> None:
-        pass
 
 
 def version_repo(job: VersionsJob) -> VersionsResult:

@@ -18,12 +18,12 @@ import pytest
 
 from swegym_build.containment import ContainerLimits
 from swegym_build.executors import RayExecutor
-from swegym_build.handoff import read_built, read_versioned
+from swegym_build.handoff import read_built, read_result, read_versioned
 from swegym_build.images.stage import run_build
 from swegym_build.labels import TIER_LABEL
 from swegym_build.state import StateStore
 from swegym_build.testing.registry import LocalRegistry
-from swegym_build.validate.stage import ValidateOptions, read_result, run_validate
+from swegym_build.validate.stage import ValidateOptions, run_validate
 from swegym_build.workspace import Workspace
 from tests.conftest import VALIDATION_TIMEOUT
 

@@ -21,11 +21,11 @@ import pytest
 
 from swegym_build.containment import ContainerLimits
 from swegym_build.executors import LocalExecutor
-from swegym_build.handoff import append_built, read_built, read_versioned
+from swegym_build.handoff import append_built, read_built, read_result, read_versioned
 from swegym_build.labels import TIER_LABEL
 from swegym_build.records import TaskInstance, ValidationResult
 from swegym_build.state import StateStore
-from swegym_build.validate.stage import ValidateOptions, read_result, run_validate
+from swegym_build.validate.stage import ValidateOptions, run_validate
 from swegym_build.workspace import Workspace
 from tests.validate.test_safety import _binary_symlink
 

@@ -17,12 +17,11 @@ from pathlib import Path
 import docker
 import pytest
 
-from swegym_build.handoff import append_built, read_built, read_versioned
+from swegym_build.handoff import append_built, read_built, read_result, read_versioned
 from swegym_build.jsonl import read_jsonl, write_jsonl_atomically
 from swegym_build.labels import TIER_LABEL, tier_labels
 from swegym_build.state import StateStore
 from swegym_build.validate.runner import OWNER_KEY, owner_label, remove_orphans
-from swegym_build.validate.stage import read_result
 from swegym_build.workspace import Workspace
 
 pytestmark = pytest.mark.docker

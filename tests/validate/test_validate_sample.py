@@ -8,11 +8,11 @@ import json
 import docker
 import pytest
 
-from swegym_build.handoff import append_built, read_versioned
+from swegym_build.handoff import append_built, read_result, read_versioned
 from swegym_build.jsonl import read_jsonl
 from swegym_build.records import BuiltInstance, ValidationResult
 from swegym_build.state import StateStore
-from swegym_build.validate.stage import ValidateOptions, read_result, run_validate
+from swegym_build.validate.stage import ValidateOptions, run_validate
 from swegym_build.workspace import Workspace
 from tests.conftest import VALIDATION_TIMEOUT
 
