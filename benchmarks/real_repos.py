@@ -302,7 +302,8 @@ def build_and_validate(
     """Build (verifying each (repo, version) recipe, candidates tried for drafted ones) and
     validate through the pipeline's stage functions; a line per stage."""
 
-    from swegym_build.pipeline import run_build_stage, run_validate_stage
+    from swegym_build.commands.build import run_build_stage
+    from swegym_build.commands.validate import run_validate_stage
     from swegym_build.validate.stage import ValidateOptions
 
     os.environ[SPECS_DIR_ENV] = str(specs_dir)

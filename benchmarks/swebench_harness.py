@@ -57,7 +57,7 @@ def published_demo(folder: Path) -> Path:
     options = ValidateOptions(runs=1, limits=ContainerLimits(timeout=20.0))
     run_validate(workspace, state, instances, options, LocalExecutor(2))
     publish = PublishOptions(repo_id="bench/swebench", namespace="bench", dry_run=True)
-    return run_publish(client, workspace, state, publish).export.folder / "jsonl" / "train.jsonl"
+    return run_publish(workspace, state, publish).export.folder / "jsonl" / "train.jsonl"
 
 
 def _time(stamp: str) -> datetime:

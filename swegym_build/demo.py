@@ -10,19 +10,16 @@ from __future__ import annotations
 from dataclasses import dataclass
 from pathlib import Path
 
+from swegym_build.commands.build import run_build_stage
+from swegym_build.commands.mine import limits_for, run_mine
+from swegym_build.commands.publish import run_publish_stage
+from swegym_build.commands.validate import run_validate_stage
+from swegym_build.commands.versions import run_versions_stage
 from swegym_build.containment import ContainerLimits
 from swegym_build.executors import LocalExecutor
 from swegym_build.jsonl import read_jsonl
 from swegym_build.mine.decide import DiffLimits
 from swegym_build.mine.miner import MineOptions
-from swegym_build.pipeline import (
-    limits_for,
-    run_build_stage,
-    run_mine,
-    run_publish_stage,
-    run_validate_stage,
-    run_versions_stage,
-)
 from swegym_build.publish.stage import PublishOptions
 from swegym_build.testing.fakegithub import FakeGitHub
 from swegym_build.testing.fakegithub.sample import build_sample_world

@@ -31,6 +31,10 @@ log = logging.getLogger(__name__)
 J = TypeVar("J")
 R = TypeVar("R")
 Notify = Callable[[str], None]
+# Starts a progress message that is a line of a job's own output (a Dockerfile step, a pip line):
+# a terminal's status line shows it; a log shows it only in its heartbeat, so the log keeps one
+# line per finished step.
+DETAIL = "\N{MIDDLE DOT} "
 
 
 @dataclass(frozen=True)
@@ -113,7 +117,8 @@ class Stage(Protocol[J, R]):
         ...
 
     def worker(self) -> Callable[[J], R]:
-        """The module-level function that runs one job (picklable; never raises)."""
+        """The module-level function that runs one job (picklable). A failure of one job is its
+        result; it raises only for what ends the whole run (publish's one job, a hub refusing)."""
         ...
 
     def settle(self, job: J, result: R) -> Iterable[Outcome]:

@@ -1,9 +1,10 @@
-"""The typed record files stages hand each other: versioned → built → validated.
+"""The typed record files stages hand each other: versioned → built → validated → published.
 
 Each stage reads the previous stage's file and writes its own; the state store keeps progress
 and reasons only. built/<repo>.jsonl is appended as each image is recorded (one `kill -9`-safe
 line each); the last line for an instance wins, so a rebuild needs no rewrite. verified/<repo>.jsonl
 (build's verification, one line per (repo, version)) decides which recipe the instances carry.
+published/<dataset>.jsonl is rewritten by every publish of that dataset.
 """
 
 from __future__ import annotations
@@ -13,7 +14,7 @@ from collections.abc import Iterable
 from dataclasses import replace
 
 from swegym_build.jsonl import AppendOnlyJsonl, read_jsonl
-from swegym_build.records import BuiltInstance, TaskInstance, ValidationResult
+from swegym_build.records import BuiltInstance, PublishedInstance, TaskInstance, ValidationResult
 from swegym_build.verify.loop import EnvVerification
 from swegym_build.verify.records import read_verifications
 from swegym_build.workspace import Workspace
@@ -80,3 +81,8 @@ def read_validated(workspace: Workspace, repos: Iterable[str] | None = None) -> 
         for repo in repos or workspace.raw_repos()
         for row in read_jsonl(workspace.validated_file(repo))
     ]
+
+
+def read_published(workspace: Workspace, dataset: str) -> list[PublishedInstance]:
+    """The tasks the last publish of `dataset` put in it."""
+    return [PublishedInstance.from_dict(row) for row in read_jsonl(workspace.published_file(dataset))]

@@ -142,6 +142,26 @@ class BuiltInstance:
 
 
 @dataclass(frozen=True)
+class PublishedInstance:
+    """Where `publish` put one task (a line of published/<ORG__DATASET>.jsonl)."""
+
+    instance_id: str
+    repo: str
+    dataset: str  # the hub dataset, ORG/NAME
+    image: str  # the name the row gives its image (pushed, or tagged locally by a dry run)
+    splits: list[str]  # the dataset's splits that hold the row
+    folder: str  # the dataset folder written
+    commit_url: str | None  # the hub commit holding it; None for a dry run
+
+    def to_dict(self) -> dict[str, Any]:
+        return dataclasses.asdict(self)
+
+    @classmethod
+    def from_dict(cls, data: dict[str, Any]) -> PublishedInstance:
+        return cls(**{f.name: data[f.name] for f in dataclasses.fields(cls)})
+
+
+@dataclass(frozen=True)
 class RunRecord:
     """One run's test statuses (test id -> status name), before and after the gold patch."""
 

@@ -51,6 +51,9 @@ class Workspace:
     def validated_file(self, repo: str) -> Path:
         return self.root / "validated" / f"{repo_slug(repo)}.jsonl"
 
+    def published_file(self, dataset: str) -> Path:
+        return self.root / "published" / f"{repo_slug(dataset)}.jsonl"
+
     def draft_spec_file(self, repo: str) -> Path:
         return self.root / "spec-drafts" / f"{repo_slug(repo)}.yaml"
 

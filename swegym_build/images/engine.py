@@ -12,8 +12,9 @@ import docker
 from docker.models.images import Image
 
 from swegym_build.dockerio import existing_image
+from swegym_build.driver import DETAIL
 from swegym_build.errors import BuildError
-from swegym_build.images.progress import DETAIL, Progress
+from swegym_build.images.progress import Progress
 
 log = logging.getLogger(__name__)
 

@@ -7,10 +7,6 @@ from collections.abc import Callable
 
 Progress = Callable[[str], None]
 
-# Marks a line of a build's own output (a Dockerfile step, a pip line): a terminal's status line
-# shows it; a log shows it only in its heartbeat, so the log keeps one line per finished step.
-DETAIL = "\N{MIDDLE DOT} "
-
 
 def report(logger: logging.Logger, progress: Progress | None, message: str) -> None:
     """Log `message` at INFO and pass it to `progress` (e.g. a rich status line) when one is given."""

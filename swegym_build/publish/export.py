@@ -45,6 +45,7 @@ class ExportSummary:
     folder: Path
     files: tuple[str, ...]
     stats: CardStats
+    members: dict[str, tuple[str, ...]]  # split -> the instance ids it holds
 
 
 def export_dataset(
@@ -99,7 +100,8 @@ def export_dataset(
     _write_atomically(folder / "README.md", render_card(stats, options or CardOptions()).encode())
     written.append("README.md")
     logger.info("exported %d tasks (%d in lite) to %s", len(tasks), len(lite), folder)
-    return ExportSummary(folder=folder, files=tuple(sorted(written)), stats=stats)
+    members = {split: tuple(task.instance_id for task in splits[split]) for split in SPLITS}
+    return ExportSummary(folder=folder, files=tuple(sorted(written)), stats=stats, members=members)
 
 
 def _checked(instances: Iterable[TaskInstance]) -> list[TaskInstance]:

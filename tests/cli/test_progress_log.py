@@ -9,8 +9,8 @@ import pytest
 from rich.console import Console
 
 from swegym_build import display
-from swegym_build.driver import Outcome, StageReport
-from swegym_build.images.progress import DETAIL
+from swegym_build.commands import build as build_command
+from swegym_build.driver import DETAIL, Outcome, StageReport
 from swegym_build.images.stage import BuildSummary
 
 
@@ -63,7 +63,7 @@ def test_an_env_failure_shared_by_many_instances_is_reported_once(log_console: i
         report.add(Outcome(f"getmoto__moto-{n}", "getmoto/moto", "env_build_failed", env_log, cause=cause))
     report.add(Outcome("getmoto__moto-99", "getmoto/moto", "instance_build_failed", "git apply failed"))
     summary = BuildSummary(report)
-    display.build_summary(summary)
+    display.show(build_command.view(summary))
     out = log_console.getvalue()
     assert out.count("No matching distribution found for moto==9") == 1
     assert "env_build_failed (34 instances: getmoto__moto-1, getmoto__moto-2" in out

@@ -10,7 +10,7 @@ import docker
 import pytest
 
 from swegym_build.containment import ContainerLimits
-from swegym_build.handoff import read_versioned
+from swegym_build.handoff import read_published, read_versioned
 from swegym_build.publish.stage import PublishOptions, run_publish
 from swegym_build.state import StateStore
 from swegym_build.testing.fakehub import FakeHub
@@ -26,7 +26,7 @@ TOKEN = "hf_test_token_0123456789"
 def test_dry_run_tags_images_locally_and_writes_a_loadable_folder(
     validated_sample: Workspace, docker_client: docker.DockerClient
 ) -> None:
-    summary = run_publish(docker_client, validated_sample, StateStore(validated_sample.state_db),
+    summary = run_publish(validated_sample, StateStore(validated_sample.state_db),
                           PublishOptions(repo_id="acme/dry", namespace="acme", dry_run=True))  # fmt: skip
 
     assert summary.pushed is None and summary.planned
@@ -38,6 +38,17 @@ def test_dry_run_tags_images_locally_and_writes_a_loadable_folder(
     assert summary.export.stats.rejections["validate: no_fail_to_pass"] == 2
     assert summary.export.stats.rejections["validate: timeout"] == 1
     assert "no_fail_to_pass" in (summary.export.folder / "README.md").read_text()
+    # The hand-off to whoever comes next: published/<dataset>.jsonl, and a publish row per task.
+    published = {record.instance_id: record for record in read_published(validated_sample, "acme/dry")}
+    lite = set(load_split(summary.export.folder, "lite")["instance_id"])
+    for row in rows:
+        record = published.pop(row["instance_id"])
+        assert record.image == row["image"] and record.commit_url is None
+        assert record.splits == ["train", "lite"] if row["instance_id"] in lite else ["train"]
+    assert not published
+    records = StateStore(validated_sample.state_db).records()
+    published_ids = [r.instance_id for r in records if r.stage == "publish" and r.status == "kept"]
+    assert sorted(published_ids) == sorted(rows["instance_id"])
 
 
 def test_publish_pushes_images_to_the_registry_and_the_dataset_to_the_hub(
@@ -51,8 +62,8 @@ def test_publish_pushes_images_to_the_registry_and_the_dataset_to_the_hub(
     with FakeHub(TOKEN) as hub:
         options = PublishOptions(repo_id="acme/tasks", namespace="acme", registry=registry.address,
                                  hub_url=hub.url)  # fmt: skip
-        first = run_publish(docker_client, validated_sample, state, options)
-        second = run_publish(docker_client, validated_sample, state, options)
+        first = run_publish(validated_sample, state, options)
+        second = run_publish(validated_sample, state, options)
         stored = hub.files("acme/tasks")
 
     assert first.pushed is not None and first.pushed.new_commit
@@ -81,7 +92,7 @@ def test_the_card_states_the_runs_validate_made(
     )
     assert judged.outcomes == {"kept": 1}
 
-    summary = run_publish(docker_client, workspace, state, PublishOptions(repo_id="acme/runs", dry_run=True))
+    summary = run_publish(workspace, state, PublishOptions(repo_id="acme/runs", dry_run=True))
 
     card = (summary.export.folder / "README.md").read_text()
     assert "before and after the gold patch, 3 or 5 times" in card  # three rows ran 3 times, one 5

@@ -62,7 +62,7 @@ def published(
 ) -> Published:
     task_repo = tmp_path_factory.mktemp("task-repo")
     options = PublishOptions(repo_id="acme/graded", namespace="acme", dry_run=True, task_repo=task_repo)
-    summary = run_publish(docker_client, validated_sample, StateStore(validated_sample.state_db), options)
+    summary = run_publish(validated_sample, StateStore(validated_sample.state_db), options)
     dataset = summary.export.folder / "jsonl" / "train.jsonl"
     rows = {row["instance_id"]: row for row in map(json.loads, dataset.read_text().splitlines())}
     assert sorted(rows) == sorted(DEMO_ROWS)
