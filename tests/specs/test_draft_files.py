@@ -508,3 +508,41 @@ def test_one_package_pinned_differently_by_a_ci_matrix_is_installed_once_unpinne
         "pytest",
     )
     assert len([w for w in spec.warnings if "torch asked for" in w]) == 1
+
+
+def test_circleci_apt_installs_are_read(history: GitHistory) -> None:
+    # hydra until 2022 ran its tests on CircleCI, which installs the JRE its build needs (antlr)
+    circleci = textwrap.dedent(
+        """\
+        version: 2.1
+        commands:
+          linux:
+            steps:
+              - run:
+                  name: Preparing environment - Other dependency
+                  command: |
+                    sudo apt-get update
+                    sudo apt-get install -y expect openjdk-11-jre
+          win:
+            steps:
+              - run: choco install -y --no-progress openssl javaruntime
+        jobs:
+          test_linux:
+            docker: [{image: cimg/base:stable}]
+            steps:
+              - linux
+              - run: sudo apt install -y --no-install-recommends rsync $EXTRA
+              - run: pytest
+        """
+    )
+    commit = history.commit(
+        {
+            "pyproject.toml": PYPROJECT,
+            ".circleci/config.yml": circleci,
+            ".github/workflows/ci.yml": ci_matrix("3.11"),
+        },
+        date=DATE_2023,
+    )
+    spec = draft_spec(history.path, commit, "acme/w")
+    assert spec.for_version("1.0").apt_packages == ("expect", "default-jre", "rsync")
+    assert any("'$EXTRA' dropped" in w for w in spec.warnings)

@@ -116,6 +116,42 @@ def read_workflow_installs(snap: Snapshot, found: Findings, jobs: list[Job], pyt
                     _take_line(snap, found, job.path, _resolve(line, step_context, found, job.path))
 
 
+def read_circleci_apt(snap: Snapshot, found: Findings) -> None:
+    """The apt packages a CircleCI config installs (`.circleci/config.yml`, older repositories' CI):
+    apt-get lines only, since only Linux executors have apt and its packages are tools the tests
+    call (a JRE, a shell), not the Python dependencies the other sources already give."""
+    path = ".circleci/config.yml"
+    text = snap.read(path)
+    if text is None:
+        return
+    try:
+        config = load_yaml(text)
+    except yaml.YAMLError as exc:
+        found.warn(f"{path} does not parse, not read: {str(exc).splitlines()[0]}")
+        return
+    for command in _circleci_commands(config):
+        for line in _lines(command):
+            if re.search(r"\bapt(?:-get)?\s+(?:\S+\s+)*?install\b", line):
+                _take_line(snap, found, path, line)
+
+
+def _circleci_commands(node: object) -> list[str]:
+    """Every `run:` command anywhere in a CircleCI config (jobs, commands, orbs' steps)."""
+    found: list[str] = []
+    if isinstance(node, dict):
+        for key, value in node.items():
+            if key == "run" and isinstance(value, str):
+                found.append(value)
+            elif key == "run" and isinstance(value, dict) and isinstance(value.get("command"), str):
+                found.append(value["command"])
+            else:
+                found.extend(_circleci_commands(value))
+    elif isinstance(node, list):
+        for item in node:
+            found.extend(_circleci_commands(item))
+    return found
+
+
 def _take_setup_action(found: Findings, path: str, uses: str) -> None:
     """The apt packages standing in for a well-known setup action (`actions/setup-java@v4`)."""
     action = uses.split("@", 1)[0].strip().lower()
