@@ -27,7 +27,12 @@ from swegym_build.specs.drafting.plugins import blocked_output_plugins
 from swegym_build.specs.drafting.python import choose_python
 from swegym_build.specs.drafting.snapshot import Findings, Snapshot
 from swegym_build.specs.drafting.tox import read_tox
-from swegym_build.specs.drafting.workflows import matrix_pythons, read_workflow_installs, workflow_jobs
+from swegym_build.specs.drafting.workflows import (
+    matrix_pythons,
+    read_circleci_apt,
+    read_workflow_installs,
+    workflow_jobs,
+)
 from swegym_build.specs.model import LogParser, RepoSpec, VersionEntry, VersionSpec
 from swegym_build.specs.ranges import parse_key, parse_version
 
@@ -113,6 +118,7 @@ def _draft_commit(repo_path: Path, commit: str, repo: str) -> _CommitDraft:
     read_tox(snap, found, python)
     read_nox(snap, found)
     read_workflow_installs(snap, found, jobs, python)
+    read_circleci_apt(snap, found)
     read_requirement_files(snap, found)
     detect_pytest_config(snap, found)
     apt_packages = check_apt_packages(found, python)

@@ -456,3 +456,93 @@ def test_output_rewriting_pytest_plugins_are_blocked_in_the_test_command(
     assert spec.for_version("1.0").test_cmd == expected
     if expected != "pytest -rA":
         assert any(key.startswith("test_cmd -p no:") for key in spec.provenance)
+
+
+def test_setup_actions_of_test_jobs_give_their_apt_packages(history: GitHistory) -> None:
+    # hydra's tests need Java (actions/setup-java), bokeh's build needs Node (actions/setup-node):
+    # neither has an apt-get line, so a draft that reads only `run:` steps builds no working env
+    ci = ci_matrix("3.11").replace(
+        "- run: pytest",
+        "- uses: actions/setup-java@v4\n"
+        "        with: {distribution: temurin, java-version: '17'}\n"
+        "      - uses: actions/setup-node@v3\n"
+        "      - uses: actions/setup-go@v5\n"
+        "        if: runner.os == 'Windows'\n"
+        "      - uses: actions/checkout@v4\n"
+        "      - run: pytest",
+    )
+    commit = history.commit({"pyproject.toml": PYPROJECT, ".github/workflows/ci.yml": ci}, date=DATE_2023)
+    spec = draft_spec(history.path, commit, "acme/w")
+    recipe = spec.for_version("1.0")
+    assert recipe.apt_packages == ("default-jdk-headless", "nodejs", "npm")
+    assert "uses actions/setup-java" in spec.provenance["apt_packages"]
+
+
+def test_one_package_pinned_differently_by_a_ci_matrix_is_installed_once_unpinned(
+    history: GitHistory,
+) -> None:
+    # MONAI's matrix installs torch==1.7.1 ... torch==1.12.1, one per job: pip cannot install them all
+    ci = textwrap.dedent(
+        """\
+        on: [push]
+        jobs:
+          test:
+            runs-on: ubuntu-latest
+            strategy:
+              matrix:
+                python-version: ["3.11"]
+            steps:
+              - run: pip install torch==1.12.1 torchvision==0.13.1 requests
+              - run: pip install torch==1.7.1 'numpy>=1.20'
+              - run: pip install "torch[cuda]" requests 'numpy>=1.20'
+              - run: pytest
+        """
+    )
+    commit = history.commit({"pyproject.toml": PYPROJECT, ".github/workflows/ci.yml": ci}, date=DATE_2023)
+    spec = draft_spec(history.path, commit, "acme/w")
+    assert spec.for_version("1.0").pip_packages == (
+        "torch[cuda]",
+        "torchvision==0.13.1",
+        "requests",
+        "numpy>=1.20",
+        "pytest",
+    )
+    assert len([w for w in spec.warnings if "torch asked for" in w]) == 1
+
+
+def test_circleci_apt_installs_are_read(history: GitHistory) -> None:
+    # hydra until 2022 ran its tests on CircleCI, which installs the JRE its build needs (antlr)
+    circleci = textwrap.dedent(
+        """\
+        version: 2.1
+        commands:
+          linux:
+            steps:
+              - run:
+                  name: Preparing environment - Other dependency
+                  command: |
+                    sudo apt-get update
+                    sudo apt-get install -y expect openjdk-11-jre
+          win:
+            steps:
+              - run: choco install -y --no-progress openssl javaruntime
+        jobs:
+          test_linux:
+            docker: [{image: cimg/base:stable}]
+            steps:
+              - linux
+              - run: sudo apt install -y --no-install-recommends rsync $EXTRA
+              - run: pytest
+        """
+    )
+    commit = history.commit(
+        {
+            "pyproject.toml": PYPROJECT,
+            ".circleci/config.yml": circleci,
+            ".github/workflows/ci.yml": ci_matrix("3.11"),
+        },
+        date=DATE_2023,
+    )
+    spec = draft_spec(history.path, commit, "acme/w")
+    assert spec.for_version("1.0").apt_packages == ("expect", "default-jre", "rsync")
+    assert any("'$EXTRA' dropped" in w for w in spec.warnings)

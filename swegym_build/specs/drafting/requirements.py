@@ -171,9 +171,7 @@ def take_requirement(found: Findings, word: str, source: str, snap: Snapshot, ba
     if requirement.url:
         found.warn(f"{source}: {text!r} dropped (a URL; drafted recipes install from the package index)")
         return
-    if text not in found.pip_packages:
-        found.pip_packages.append(text)
-        found.note("pip_packages", source)
+    _add_package(found, text, requirement, source)
     if _PYTEST.match(requirement.name) and found.runner is None:
         found.runner = "pytest"
         found.note("test_cmd", f"pytest in {source}")
@@ -207,3 +205,26 @@ def _local_path(value: str, base: str) -> str | None:
     if joined == ".." or joined.startswith("../"):
         return None
     return joined
+
+
+def _add_package(found: Findings, text: str, requirement: Requirement, source: str) -> None:
+    """One entry per package: the same name asked for with other pins (a CI matrix's versions of
+    torch, a job per pin) cannot all be installed at once, so it is kept unpinned, for the
+    resolver to pick the version of the recipe's date."""
+    name = canonicalize_name(requirement.name)
+    for position, existing in enumerate(found.pip_packages):
+        try:
+            other = Requirement(existing)
+        except InvalidRequirement:
+            continue
+        if canonicalize_name(other.name) != name:
+            continue
+        if existing != text:
+            extras = sorted(set(other.extras) | set(requirement.extras))
+            bare = requirement.name + (f"[{','.join(extras)}]" if extras else "")
+            if other.specifier != requirement.specifier and existing != bare:
+                found.warn(f"{source}: {name} asked for as {existing!r} and {text!r}; installed unpinned")
+            found.pip_packages[position] = bare
+        return
+    found.pip_packages.append(text)
+    found.note("pip_packages", source)

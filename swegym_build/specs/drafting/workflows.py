@@ -35,6 +35,17 @@ _EXPRESSION = re.compile(r"\$\{\{\s*(.*?)\s*\}\}")
 _SHELL_VARIABLE = re.compile(r"\$\{(\w+)\}|\$(\w+)")
 # a line that may install something: only those are resolved and read
 _INSTALLS = re.compile(r"\b(?:pip3?|apt(?:-get)?)\s+(?:\S+\s+)*?install\b")
+# well-known CI setup actions of a test job -> the Debian packages giving the same tool (a test
+# suite that needs Java or Node in CI gets it from one of these, not from an apt-get line)
+_SETUP_ACTIONS: tuple[tuple[str, tuple[str, ...]], ...] = (
+    ("actions/setup-java", ("default-jdk-headless",)),
+    ("actions/setup-node", ("nodejs", "npm")),
+    ("actions/setup-go", ("golang-go",)),
+    ("actions/setup-dotnet", ()),  # not packaged by Debian
+    ("r-lib/actions/setup-r", ("r-base",)),
+    ("dtolnay/rust-toolchain", ("cargo", "rustc")),
+    ("actions-rs/toolchain", ("cargo", "rustc")),
+)
 
 
 @dataclass
@@ -90,15 +101,68 @@ def read_workflow_installs(snap: Snapshot, found: Findings, jobs: list[Job], pyt
             continue
         context = _Context(python, {**job.workflow_env, **_string_map(job.body.get("env"))}, _matrix(job))
         for step in job.body.get("steps") or []:
-            if not isinstance(step, dict) or not isinstance(step.get("run"), str):
+            if not isinstance(step, dict):
                 continue
             if _OTHER_OS.search(str(step.get("if", ""))) or _variant_only(str(step.get("if", ""))):
+                continue
+            if isinstance(step.get("uses"), str):
+                _take_setup_action(found, job.path, step["uses"])
+            if not isinstance(step.get("run"), str):
                 continue
             step_context = _Context(python, {**context.env, **_string_map(step.get("env"))}, context.matrix)
             for line in _lines(step["run"]):
                 take_runner(found, line, job.path)
                 if _INSTALLS.search(line):
                     _take_line(snap, found, job.path, _resolve(line, step_context, found, job.path))
+
+
+def read_circleci_apt(snap: Snapshot, found: Findings) -> None:
+    """The apt packages a CircleCI config installs (`.circleci/config.yml`, older repositories' CI):
+    apt-get lines only, since only Linux executors have apt and its packages are tools the tests
+    call (a JRE, a shell), not the Python dependencies the other sources already give."""
+    path = ".circleci/config.yml"
+    text = snap.read(path)
+    if text is None:
+        return
+    try:
+        config = load_yaml(text)
+    except yaml.YAMLError as exc:
+        found.warn(f"{path} does not parse, not read: {str(exc).splitlines()[0]}")
+        return
+    for command in _circleci_commands(config):
+        for line in _lines(command):
+            if re.search(r"\bapt(?:-get)?\s+(?:\S+\s+)*?install\b", line):
+                _take_line(snap, found, path, line)
+
+
+def _circleci_commands(node: object) -> list[str]:
+    """Every `run:` command anywhere in a CircleCI config (jobs, commands, orbs' steps)."""
+    found: list[str] = []
+    if isinstance(node, dict):
+        for key, value in node.items():
+            if key == "run" and isinstance(value, str):
+                found.append(value)
+            elif key == "run" and isinstance(value, dict) and isinstance(value.get("command"), str):
+                found.append(value["command"])
+            else:
+                found.extend(_circleci_commands(value))
+    elif isinstance(node, list):
+        for item in node:
+            found.extend(_circleci_commands(item))
+    return found
+
+
+def _take_setup_action(found: Findings, path: str, uses: str) -> None:
+    """The apt packages standing in for a well-known setup action (`actions/setup-java@v4`)."""
+    action = uses.split("@", 1)[0].strip().lower()
+    for name, packages in _SETUP_ACTIONS:
+        if action != name:
+            continue
+        for package in packages:
+            if package not in found.apt_packages:
+                found.apt_packages.append(package)
+                found.note("apt_packages", f"{path} uses {name}")
+        return
 
 
 def _take_line(snap: Snapshot, found: Findings, path: str, line: str) -> None:
