@@ -37,15 +37,17 @@ _SHELL_VARIABLE = re.compile(r"\$\{(\w+)\}|\$(\w+)")
 _INSTALLS = re.compile(r"\b(?:pip3?|apt(?:-get)?)\s+(?:\S+\s+)*?install\b")
 # well-known CI setup actions of a test job -> the Debian packages giving the same tool (a test
 # suite that needs Java or Node in CI gets it from one of these, not from an apt-get line)
-_SETUP_ACTIONS: tuple[tuple[str, tuple[str, ...]], ...] = (
-    ("actions/setup-java", ("default-jdk-headless",)),
-    ("actions/setup-node", ("nodejs", "npm")),
-    ("actions/setup-go", ("golang-go",)),
-    ("actions/setup-dotnet", ()),  # not packaged by Debian
-    ("r-lib/actions/setup-r", ("r-base",)),
-    ("dtolnay/rust-toolchain", ("cargo", "rustc")),
-    ("actions-rs/toolchain", ("cargo", "rustc")),
-)
+_SETUP_ACTIONS: dict[str, tuple[str, ...]] = {
+    "actions/setup-java": ("default-jdk-headless",),
+    "actions/setup-node": ("nodejs", "npm"),
+    "actions/setup-go": ("golang-go",),
+    "actions/setup-dotnet": (),  # not packaged by Debian
+    "r-lib/actions/setup-r": ("r-base",),
+    "dtolnay/rust-toolchain": ("cargo", "rustc"),
+    "actions-rs/toolchain": ("cargo", "rustc"),
+}
+# an apt install line of a CircleCI config (its pip lines are not read)
+_APT_INSTALL = re.compile(r"\bapt(?:-get)?\s+(?:\S+\s+)*?install\b")
 
 
 @dataclass
@@ -68,11 +70,7 @@ class Job:
 def workflow_jobs(snap: Snapshot, found: Findings) -> list[Job]:
     jobs: list[Job] = []
     for path in sorted(f for f in snap.files if _WORKFLOW.match(f)):
-        try:
-            workflow = load_yaml(snap.read(path) or "")
-        except yaml.YAMLError as exc:
-            found.warn(f"{path} does not parse, not read: {str(exc).splitlines()[0]}")
-            continue
+        workflow = _parsed(snap, found, path)
         if not isinstance(workflow, dict) or not isinstance(workflow.get("jobs"), dict):
             continue
         env = _string_map(workflow.get("env"))
@@ -121,18 +119,19 @@ def read_circleci_apt(snap: Snapshot, found: Findings) -> None:
     apt-get lines only, since only Linux executors have apt and its packages are tools the tests
     call (a JRE, a shell), not the Python dependencies the other sources already give."""
     path = ".circleci/config.yml"
-    text = snap.read(path)
-    if text is None:
-        return
+    for command in _circleci_commands(_parsed(snap, found, path)):
+        for line in _lines(command):
+            if _APT_INSTALL.search(line):
+                _take_line(snap, found, path, line)
+
+
+def _parsed(snap: Snapshot, found: Findings, path: str) -> object:
+    """A CI config's YAML; None when it is absent, or does not parse (with a warning)."""
     try:
-        config = load_yaml(text)
+        return load_yaml(snap.read(path) or "")
     except yaml.YAMLError as exc:
         found.warn(f"{path} does not parse, not read: {str(exc).splitlines()[0]}")
-        return
-    for command in _circleci_commands(config):
-        for line in _lines(command):
-            if re.search(r"\bapt(?:-get)?\s+(?:\S+\s+)*?install\b", line):
-                _take_line(snap, found, path, line)
+        return None
 
 
 def _circleci_commands(node: object) -> list[str]:
@@ -155,14 +154,8 @@ def _circleci_commands(node: object) -> list[str]:
 def _take_setup_action(found: Findings, path: str, uses: str) -> None:
     """The apt packages standing in for a well-known setup action (`actions/setup-java@v4`)."""
     action = uses.split("@", 1)[0].strip().lower()
-    for name, packages in _SETUP_ACTIONS:
-        if action != name:
-            continue
-        for package in packages:
-            if package not in found.apt_packages:
-                found.apt_packages.append(package)
-                found.note("apt_packages", f"{path} uses {name}")
-        return
+    for package in _SETUP_ACTIONS.get(action, ()):
+        _add_apt(found, package, f"{path} uses {action}")
 
 
 def _take_line(snap: Snapshot, found: Findings, path: str, line: str) -> None:
@@ -210,9 +203,14 @@ def _take_apt(found: Findings, args: list[str], path: str) -> None:
             continue
         elif "$" in word:
             found.warn(f"{path} apt-get install: {word!r} dropped (an unresolved variable)")
-        elif word not in found.apt_packages:
-            found.apt_packages.append(word)
-            found.note("apt_packages", f"{path} apt-get install")
+        else:
+            _add_apt(found, word, f"{path} apt-get install")
+
+
+def _add_apt(found: Findings, package: str, source: str) -> None:
+    if package not in found.apt_packages:
+        found.apt_packages.append(package)
+        found.note("apt_packages", source)
 
 
 def _resolve(command: str, context: _Context, found: Findings, path: str) -> str:
