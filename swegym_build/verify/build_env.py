@@ -36,6 +36,7 @@ from swegym_build.pythons.provider import ProvidedPython, provide_python
 from swegym_build.pythons.uv_python import PythonDownloads
 from swegym_build.records import TaskInstance, repo_slug
 from swegym_build.specs import load_spec
+from swegym_build.specs.drafting.snapshot import Snapshot
 from swegym_build.verify.candidates import (
     AS_SHIPPED,
     Candidate,
@@ -55,6 +56,7 @@ from swegym_build.verify.loop import (
     verify_env,
 )
 from swegym_build.verify.records import read_verifications, write_verification
+from swegym_build.verify.remedies import remedies
 from swegym_build.workspace import Workspace
 
 log = logging.getLogger(__name__)
@@ -125,7 +127,9 @@ def verify_version(
             return reused
     notify(f"verifying the recipe of {repo} {version}")
     log_dir = workspace.log_dir("build", f"verify-{repo_slug(repo)}-{version}")
-    loop = verify_env(repo, version, origin, tried, builder.build, builder.collect, log_dir, options.limits)
+    remedy = _remedy(mirror, setup_commit) if origin == "drafted" else _no_remedy
+    loop = verify_env(repo, version, origin, tried, builder.build, builder.collect, log_dir, options.limits,
+                      remedy=remedy)  # fmt: skip
     verification = replace(loop.verification, inputs_key=key, image=loop.env.image.tag if loop.env else "")
     if origin == "shipped" and loop.env is None and options.suggest:
         verification = _suggest(builder, verification, config, mirror, workspace, downloads, options, log_dir)
@@ -158,6 +162,25 @@ def _facts(mirror: Path, commit: str, workspace: Workspace, downloads: PythonDow
     except GitError as error:
         log.warning("no drafting facts at %s: %s", commit[:12], error)
         return DraftFacts()
+
+
+def _remedy(mirror: Path, commit: str) -> Callable[[Candidate, str], list[Candidate]]:
+    """The loop's failure-driven candidates, reading requirement files at the environment commit."""
+    snapshots: list[Snapshot] = []  # made on the first remedy that reads a file
+
+    def read(path: str) -> str | None:
+        try:
+            if not snapshots:
+                snapshots.append(Snapshot(mirror, commit))
+            return snapshots[0].read(path)
+        except GitError:
+            return None
+
+    return lambda candidate, log: remedies(candidate, log, read)
+
+
+def _no_remedy(_candidate: Candidate, _log: str) -> list[Candidate]:
+    return []  # a shipped recipe is tried as it is
 
 
 @dataclass
@@ -253,7 +276,8 @@ def _suggest(
     """For a failed shipped recipe: the drafted candidates (the first is the shipped one, done)."""
     others = candidates(config, _facts(mirror, builder.setup_commit, workspace, downloads))[1:]
     loop = verify_env(builder.repo, builder.version, "shipped", others, builder.build, builder.collect,
-                      log_dir / "suggest", options.limits)  # fmt: skip
+                      log_dir / "suggest", options.limits,
+                      remedy=_remedy(mirror, builder.setup_commit))  # fmt: skip
     tried = loop.verification.attempts
     return replace(verification, suggestion=loop.verification.winner, suggestions_tried=len(tried))
 

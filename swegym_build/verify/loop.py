@@ -5,6 +5,10 @@ one that checks collection in it, so the same loop runs wherever images are buil
 the first verified candidate, after `max_attempts` attempts, or when the time budget of the
 (repository, version) is spent (no attempt starts after it; the build function is given what is
 left as its timeout). Every attempt is recorded: the recipe, its log, and why it failed.
+
+After a failure, `remedy(candidate, log)` may name candidates the log points at (a package pip
+cannot find, a missing command: `remedies.py`); they are tried next, before the rest of the
+list, within the same limits.
 """
 
 from __future__ import annotations
@@ -124,6 +128,7 @@ def verify_env(
     log_dir: Path,
     limits: VerifyLimits,
     clock: Callable[[], float] = time.monotonic,
+    remedy: Callable[[Candidate, str], list[Candidate]] = lambda _candidate, _log: [],
 ) -> LoopResult[Env]:
     """Build and check `tried` in order until one verifies.
 
@@ -136,7 +141,11 @@ def verify_env(
     attempts: list[Attempt] = []
     result: LoopResult[Env] = LoopResult(_record(repo, version, origin, attempts, "no candidate"))
     stopped = "candidates exhausted"
-    for number, candidate in enumerate(tried, 1):
+    queue = list(tried)
+    number = 0
+    while queue:
+        candidate = queue.pop(0)
+        number += 1
         if number > limits.max_attempts:
             stopped = f"max attempts ({limits.max_attempts})"
             break
@@ -156,6 +165,7 @@ def verify_env(
             log.info(
                 "%s %s: attempt %d (%s) failed: %s", repo, version, number, candidate.label, failure.reason
             )
+            _next_remedies(queue, attempts, remedy(candidate, _read(folder / "build.log", failure.detail)))
             continue
         result.envs_built.append(env)
         check = collect(env, candidate, folder / "collect.log")
@@ -169,8 +179,27 @@ def verify_env(
             result.env = env
             stopped = outcome
             break
+        _next_remedies(queue, attempts, remedy(candidate, check.log))
     result.verification = _record(repo, version, origin, attempts, stopped)
     return result
+
+
+def _next_remedies(queue: list[Candidate], attempts: list[Attempt], found: list[Candidate]) -> None:
+    """Put the remedies at the front of `queue`, leaving out recipes tried or queued already."""
+    seen = [a.recipe for a in attempts] + [c.install_config for c in queue]
+    fresh: list[Candidate] = []
+    for candidate in found:
+        if candidate.install_config not in seen:
+            seen.append(candidate.install_config)
+            fresh.append(candidate)
+    queue[:0] = fresh
+
+
+def _read(path: Path, fallback: str) -> str:
+    try:
+        return path.read_text(errors="replace")
+    except OSError:
+        return fallback
 
 
 def _record(

@@ -1,0 +1,205 @@
+"""Candidates read from a failed attempt's log: the loop tries them before the fixed list's next.
+
+The fixed list (`candidates`) is decided before anything runs, so every retry of a failure it
+does not foresee fails the same way. Some failures name their own cure:
+
+- pip finds no version at all of a requirement the recipe lists (`from versions: none`: the
+  package left PyPI, as withdrawn stub packages do) -> the recipe without it;
+- pip finds versions, but none that the pin allows (a pin older than the Python, or newer than
+  the cut-off) -> the recipe with that requirement unpinned;
+- a command the install or the tests run is missing (`java: not found`) -> the recipe with the
+  Debian package that provides it;
+- pytest cannot collect two test modules of one basename (`import file mismatch`: test folders
+  without `__init__.py`, which a project's CI runs one at a time) -> the test command with
+  `--import-mode=importlib`, which imports each test file by its path.
+
+Only requirements the recipe itself names are changed: a `pip_packages` entry, an argument of a
+pip install command, or a line of a requirements file an install command passes with `-r` (a
+filtered copy beside the file is installed instead; the repository's file is not edited). A
+failure that names a dependency of a dependency, or of the project itself, has no remedy here.
+Nothing runs: the same log and files give the same candidates.
+"""
+
+from __future__ import annotations
+
+import re
+import shlex
+from collections.abc import Callable
+from typing import Any
+
+from swegym_build.verify.candidates import Candidate
+
+ReadFile = Callable[[str], "str | None"]
+
+# pip's resolver, when nothing on the index matches: the requirement and what the index has
+_NO_VERSION = re.compile(
+    r"Could not find a version that satisfies the requirement (?P<req>\S+)"
+    r" \(from versions: (?P<found>[^)]*)\)"
+)
+# how a missing executable shows: Python's subprocess, bash, dash
+_MISSING_COMMAND = re.compile(
+    r"No such file or directory: '(?P<a>[\w.+-]+)'|\b(?P<b>[\w.+-]+): command not found"
+    r"|\bsh: (?:\d+: )?(?P<c>[\w.+-]+): not found"
+)
+# The Debian packages that give a command (in every Debian release the bases use).
+COMMAND_PACKAGES: dict[str, tuple[str, ...]] = {
+    "java": ("default-jre-headless",),
+    "javac": ("default-jdk-headless",),
+    "node": ("nodejs",),
+    "npm": ("nodejs", "npm"),
+    "npx": ("nodejs", "npm"),
+    "go": ("golang-go",),
+    "cargo": ("cargo",),
+    "rustc": ("rustc",),
+    "make": ("make",),
+    "cmake": ("cmake",),
+    "pkg-config": ("pkg-config",),
+    "gcc": ("gcc",),
+    "g++": ("g++",),
+    "gfortran": ("gfortran",),
+    "git": ("git",),
+    "Rscript": ("r-base",),
+}
+_NAME = re.compile(r"^\s*([A-Za-z0-9][A-Za-z0-9._-]*)(\[[^\]]*\])?")
+_PIP_INSTALL = re.compile(r"^(?:python3? -m pip|pip3?|uv pip) install\s")
+_SHELL_OPERATORS = re.compile(r"[;&|<>`$()]")
+FILTERED_SUFFIX = ".swegym"
+_VALUED_OPTIONS = {"-c", "--constraint", "-i", "--index-url", "--extra-index-url", "-f", "--find-links"}
+
+
+def remedies(failed: Candidate, log: str, read_file: ReadFile) -> list[Candidate]:
+    """What the log of `failed`'s attempt says to try next (none when it names no cure)."""
+    found: list[Candidate] = []
+    pip = list(_NO_VERSION.finditer(log))
+    if pip:  # the last one is the one that stopped the install
+        requirement, versions = pip[-1].group("req"), pip[-1].group("found").strip()
+        name = _name(requirement)
+        if name:
+            unpin = versions != "none"
+            config = _change_requirement(failed.install_config, name, unpin, read_file)
+            if config is not None:
+                label = (
+                    f"{name} unpinned (pip: no {requirement} among {versions[:60]})"
+                    if unpin
+                    else f"without {name} (pip: none on the index)"
+                )
+                found.append(Candidate(label, config))
+    missing = [m.group("a") or m.group("b") or m.group("c") for m in _MISSING_COMMAND.finditer(log)]
+    packages: list[str] = []
+    for command in dict.fromkeys(c for c in missing if c in COMMAND_PACKAGES):
+        packages += [p for p in COMMAND_PACKAGES[command] if p not in packages]
+    have = list(failed.install_config.get("apt_packages") or [])
+    new = [p for p in packages if p not in have]
+    if new:
+        commands = ", ".join(c for c in dict.fromkeys(missing) if c in COMMAND_PACKAGES)
+        config = {**failed.install_config, "apt_packages": [*have, *new]}
+        found.append(Candidate(f"with apt {' '.join(new)} ({commands} not found)", config))
+    if (
+        "import file mismatch" in log
+        and failed.install_config.get("log_parser") == "pytest"
+        and "--import-mode" not in str(failed.install_config.get("test_cmd", ""))
+    ):
+        command = f"{failed.install_config['test_cmd']} --import-mode=importlib"
+        found.append(Candidate(f"test command {command!r} (import file mismatch)",
+                               {**failed.install_config, "test_cmd": command}))  # fmt: skip
+    return found
+
+
+def normalized(name: str) -> str:
+    """PEP 503: names equal up to case and runs of `-_.`."""
+    return re.sub(r"[-_.]+", "-", name).lower()
+
+
+def _name(requirement: str) -> str:
+    match = _NAME.match(requirement)
+    return match.group(1) if match else ""
+
+
+def _change_requirement(
+    config: dict[str, Any], name: str, unpin: bool, read_file: ReadFile
+) -> dict[str, Any] | None:
+    """`config` with requirement `name` dropped (or unpinned) where the recipe names it; None when
+    it names it nowhere."""
+    wanted = normalized(name)
+
+    def change(requirement: str) -> str | None:
+        match = _NAME.match(requirement)
+        if not match or normalized(match.group(1)) != wanted:
+            return requirement
+        return f"{match.group(1)}{match.group(2) or ''}" if unpin else None
+
+    packages = list(config.get("pip_packages") or [])
+    changed_packages = [c for c in (change(p) for p in packages) if c is not None]
+    install = [_change_command(c, change, wanted, unpin, read_file) for c in config.get("install") or []]
+    kept_install = [c for c in install if c]
+    if changed_packages == packages and kept_install == list(config.get("install") or []):
+        return None
+    return {**config, "pip_packages": changed_packages, "install": kept_install}
+
+
+def _change_command(
+    command: str, change: Callable[[str], str | None], wanted: str, unpin: bool, read_file: ReadFile
+) -> str:
+    """An install command with the requirement changed in its pip installs' arguments and `-r`
+    files (each ` && ` step on its own, so an earlier remedy's filter steps stay); steps with other
+    shell syntax as they are. Empty when no pip target is left."""
+    steps = [_change_step(step, change, wanted, unpin, read_file) for step in command.split(" && ")]
+    return " && ".join(s for s in steps if s) if all(steps[-1:]) else ""
+
+
+def _change_step(
+    step: str, change: Callable[[str], str | None], wanted: str, unpin: bool, read_file: ReadFile
+) -> str:
+    if not _PIP_INSTALL.match(step) or _SHELL_OPERATORS.search(step):
+        return step
+    words = shlex.split(step)
+    start = words.index("install") + 1
+    out, filters, targets = words[:start], [], 0
+    index = start
+    while index < len(words):
+        word = words[index]
+        if word in ("-r", "--requirement") and index + 1 < len(words):
+            path = words[index + 1]
+            # a copy an earlier remedy filtered is filtered again in place
+            original = path.removesuffix(FILTERED_SUFFIX)
+            text = read_file(original)
+            if text is not None and any(_line_names(line, wanted) for line in text.splitlines()):
+                filters.append(_filter(original, wanted, unpin, again=original != path))
+                path = original + FILTERED_SUFFIX
+            out += [word, path]
+            targets += 1
+            index += 2
+            continue
+        if word.startswith("-"):
+            out.append(word)
+            # options that take a value (constraints, indexes) keep it
+            if word in _VALUED_OPTIONS and index + 1 < len(words):
+                out.append(words[index + 1])
+                index += 1
+        else:
+            kept = change(word)
+            if kept is not None:
+                out.append(kept)
+                targets += 1
+        index += 1
+    if not targets:
+        return ""
+    return " && ".join([*filters, shlex.join(out)])
+
+
+def _line_names(line: str, wanted: str) -> bool:
+    match = _NAME.match(line)
+    return match is not None and normalized(match.group(1)) == wanted
+
+
+def _filter(path: str, wanted: str, unpin: bool, again: bool) -> str:
+    """A sed command writing `path` without (or with unpinned) requirement `wanted` beside it: the
+    copy's own `-r` lines still resolve, and the repository's file stays as it is. `again`: the
+    copy exists (an earlier remedy's) and is changed in place."""
+    name = "[-_.]+".join(re.escape(part) for part in wanted.split("-"))
+    head = rf"^[[:space:]]*({name})(\[[^]]*\])?"
+    script = rf"s/{head}[^;#]*/\1\2 /I" if unpin else rf"/{head}([^A-Za-z0-9._-]|$)/Id"
+    copy = shlex.quote(path + FILTERED_SUFFIX)
+    if again:
+        return f"sed -i -E {shlex.quote(script)} {copy}"
+    return f"sed -E {shlex.quote(script)} {shlex.quote(path)} > {copy}"

@@ -1,0 +1,119 @@
+"""Candidates a failed attempt's log points at, and the loop trying them next; through the real
+engine in test_remedies_build.py."""
+
+from __future__ import annotations
+
+import subprocess
+from pathlib import Path
+from typing import Any
+
+from swegym_build.verify.candidates import Candidate
+from swegym_build.verify.collection import CollectionCheck
+from swegym_build.verify.loop import AttemptFailed, VerifyLimits, verify_env
+from swegym_build.verify.remedies import remedies
+
+RECIPE: dict[str, Any] = {
+    "python": "3.11", "apt_packages": ["libxml2-dev"], "pre_install": [],
+    "install": [
+        "python -m pip install -r requirements-dev.txt -c constraints.txt", "python -m pip install -e .",
+    ],
+    "pip_packages": ["pytest", "Types_Pkg.Resources==0.1.3"], "test_cmd": "python -m pytest -rA",
+    "log_parser": "pytest", "env": {},
+}  # fmt: skip
+FILES = {
+    "requirements-dev.txt": "-r requirements-min.txt\npytest>=7\ntypes-pkg_resources  # stubs\nmypy==0.9\n",
+    "requirements-min.txt": "numpy\n",
+}
+GONE = (
+    "ERROR: Could not find a version that satisfies the requirement types-pkg_resources"
+    " (from versions: none)\n"
+    "ERROR: No matching distribution found for types-pkg_resources\n"
+)
+OLD_PIN = (
+    "ERROR: Could not find a version that satisfies the requirement mypy==0.9 (from versions: 1.0.0, 1.1.1)\n"
+)
+
+
+def _remedies(log: str, config: dict[str, Any] = RECIPE) -> list[Candidate]:
+    return remedies(Candidate("as drafted", config), log, FILES.get)
+
+
+def test_a_requirement_no_index_has_is_left_out_wherever_the_recipe_names_it(tmp_path: Path) -> None:
+    (found,) = _remedies(GONE)
+    assert found.label == "without types-pkg_resources (pip: none on the index)"
+    config = found.install_config
+    assert config["pip_packages"] == ["pytest"]  # the same name, spelled another way
+    first, project = config["install"]
+    assert project == "python -m pip install -e ."
+    # the repository's file is not edited: a filtered copy beside it, so its `-r` still resolves
+    assert first.endswith("python -m pip install -r requirements-dev.txt.swegym -c constraints.txt")
+    filter_step = first.split(" && ")[0]
+    for name, text in FILES.items():
+        (tmp_path / name).write_text(text)
+    subprocess.run(["bash", "-c", filter_step], cwd=tmp_path, check=True)
+    assert (tmp_path / "requirements-dev.txt.swegym").read_text() == (
+        "-r requirements-min.txt\npytest>=7\nmypy==0.9\n"
+    )
+    assert (tmp_path / "requirements-dev.txt").read_text() == FILES["requirements-dev.txt"]
+
+
+def test_a_pin_the_index_cannot_meet_is_unpinned_and_remedies_add_up(tmp_path: Path) -> None:
+    (without,) = _remedies(GONE)
+    (unpinned,) = _remedies(OLD_PIN, without.install_config)
+    assert unpinned.label.startswith("mypy unpinned (pip: no mypy==0.9 among 1.0.0, 1.1.1")
+    first = unpinned.install_config["install"][0]
+    for name, text in FILES.items():
+        (tmp_path / name).write_text(text)
+    steps = first.split(" && ")
+    assert len(steps) == 3  # the first remedy's filter, this one's, the install
+    subprocess.run(["bash", "-c", " && ".join(steps[:2])], cwd=tmp_path, check=True)
+    lines = (tmp_path / "requirements-dev.txt.swegym").read_text().split("\n")
+    assert [line.strip() for line in lines] == ["-r requirements-min.txt", "pytest>=7", "mypy", ""]
+
+
+def test_a_requirement_the_recipe_does_not_name_has_no_remedy() -> None:
+    log = GONE.replace("types-pkg_resources", "leftpad")  # a dependency of a dependency
+    assert _remedies(log) == []
+    assert _remedies("ERROR: pip's resolver found a conflict\n") == []
+
+
+def test_a_missing_command_gets_the_debian_package_that_provides_it() -> None:
+    log = (
+        "E   FileNotFoundError: [Errno 2] No such file or directory: 'java'\n"
+        "/bin/sh: 1: npm: not found\nNo such file or directory: 'setup.cfg'\n"
+    )
+    (found,) = _remedies(log)
+    assert found.label == "with apt default-jre-headless nodejs npm (java, npm not found)"
+    assert found.install_config["apt_packages"] == ["libxml2-dev", "default-jre-headless", "nodejs", "npm"]
+    assert _remedies("bash: line 1: java: command not found\n", found.install_config) == []
+
+
+def test_the_loop_tries_what_a_failure_names_before_the_rest_of_the_list(tmp_path: Path) -> None:
+    fixed = [Candidate("as drafted", RECIPE), Candidate("Python 3.9", {**RECIPE, "python": "3.9"})]
+
+    def build(candidate: Candidate, log: Path, _left: float) -> str:
+        if candidate.install_config["pip_packages"] != ["pytest"]:  # the stub package is still in
+            log.write_text(GONE)
+            raise AttemptFailed("env_build_failed", "pip failed")
+        return candidate.label
+
+    def collect(env: str, candidate: Candidate, _log: Path) -> CollectionCheck:
+        java = "default-jre-headless" in candidate.install_config["apt_packages"]
+        log = "" if java else "E   FileNotFoundError: [Errno 2] No such file or directory: 'java'\n"
+        return CollectionCheck("collected" if java else "collection_errors", 3, 0 if java else 1, 0, log)
+
+    record = verify_env("acme/widget", "1.0", "drafted", fixed, build, collect, tmp_path, VerifyLimits(5, 60),
+                        remedy=lambda c, log: remedies(c, log, FILES.get)).verification  # fmt: skip
+    assert [(a.label, a.outcome) for a in record.attempts] == [
+        ("as drafted", "env_build_failed"),
+        ("without types-pkg_resources (pip: none on the index)", "collection_errors"),
+        ("with apt default-jre-headless (java not found)", "verified"),
+    ]
+    assert record.recipe is not None and "default-jre-headless" in record.recipe["apt_packages"]
+
+
+def test_test_modules_sharing_a_basename_are_imported_by_path() -> None:
+    log = "ERROR collecting test/unittests/test_api.py\nimport file mismatch:\nimported module 'test_api'\n"
+    (found,) = _remedies(log)
+    assert found.install_config["test_cmd"] == "python -m pytest -rA --import-mode=importlib"
+    assert _remedies(log, found.install_config) == []

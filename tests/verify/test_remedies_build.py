@@ -1,0 +1,103 @@
+"""A drafted recipe whose failures name their cure: the build reads each failed attempt's log and
+tries what it points at next, through the real engine.
+
+`acme/stubby`'s requirements file lists a stub package that is on no index (withdrawn from PyPI,
+as `types-pkg_resources` was), and its tests run `java` when they are imported (as hydra's ANTLR
+build does). Neither cure is in the fixed candidate list.
+"""
+
+from __future__ import annotations
+
+import docker
+import pytest
+
+from swegym_build.handoff import read_built, read_versioned
+from swegym_build.images.stage import run_build
+from swegym_build.jsonl import write_jsonl_atomically
+from swegym_build.pythons.uv_python import PythonDownloads
+from swegym_build.specs import load_spec_file
+from swegym_build.state import StateStore
+from swegym_build.verify.build_env import VerifyOptions
+from swegym_build.verify.loop import VerifyLimits
+from swegym_build.verify.records import read_verifications
+from swegym_build.versions.stage import PythonOptions, run_versions
+from swegym_build.workspace import Workspace
+from tests.versions.githistory import GitHistory
+
+pytestmark = pytest.mark.docker
+REPO = "acme/stubby"
+OFF = PythonDownloads("off")
+GONE = "swegym-build-withdrawn-stubs"  # no index has it
+REQUIREMENTS = f"pytest\n{GONE}  # type stubs\n"
+FILES = {
+    "pyproject.toml": """\
+[build-system]
+requires = ["setuptools>=64"]
+build-backend = "setuptools.build_meta"
+
+[project]
+name = "stubby"
+version = "1.0.0"
+requires-python = ">=3.11"
+classifiers = ["Programming Language :: Python :: 3.11"]
+
+[tool.setuptools]
+packages = ["stubby"]
+""",
+    "stubby/__init__.py": "",
+    "tox.ini": "[testenv]\ndeps = -r requirements-dev.txt\ncommands = pytest {posargs}\n",
+    "requirements-dev.txt": REQUIREMENTS,
+    "tests/test_stubby.py": (
+        "import subprocess\n\nsubprocess.run(['java', '-version'], check=True)\n\n\n"
+        "def test_stubby():\n    pass\n"
+    ),
+}
+
+
+@pytest.fixture(scope="module")
+def built(tmp_path_factory: pytest.TempPathFactory, docker_client: docker.DockerClient) -> Workspace:
+    root = tmp_path_factory.mktemp("remedies")
+    (root / "no-specs").mkdir()
+    with pytest.MonkeyPatch.context() as patch:
+        patch.setenv("SWEGYM_SPECS_DIR", str(root / "no-specs"))
+        workspace = Workspace.resolve(root / "ws")
+        base = GitHistory(workspace.mirror_dir(REPO)).commit(FILES, date="2024-05-01T10:00:00Z")
+        row = {
+            "repo": REPO, "instance_id": "acme__stubby-1", "base_commit": base, "patch": "",
+            "test_patch": "", "problem_statement": "p", "hints_text": "",
+            "created_at": "2024-05-01T12:00:00Z", "pull_number": 1, "issue_numbers": [],
+        }  # fmt: skip
+        write_jsonl_atomically(workspace.raw_file(REPO), [row])
+        state = StateStore(workspace.state_db)
+        versions = run_versions(workspace, state, python=PythonOptions("nearest", OFF))
+        assert versions.outcomes == {"kept": 1}
+        options = VerifyOptions(VerifyLimits(max_attempts=4))
+        summary = run_build(docker_client, workspace, state, read_versioned(workspace, None, None),
+                            downloads=OFF, verify=options)  # fmt: skip
+    assert summary.outcomes == {"kept": 1}, summary.report.problems
+    return workspace
+
+
+def test_each_failure_s_cure_is_tried_next_and_the_winner_recorded(built: Workspace) -> None:
+    [record] = read_verifications(built, REPO).values()
+    assert [(a.label, a.outcome) for a in record.attempts] == [
+        ("as drafted", "env_build_failed"),
+        (f"without {GONE} (pip: none on the index)", "collection_errors"),
+        ("with apt default-jre-headless (java not found)", "verified"),
+    ]
+    assert record.recipe is not None and record.recipe["apt_packages"] == ["default-jre-headless"]
+    spec = load_spec_file(built.draft_spec_file(REPO))  # the draft to copy into specs/ has the cure
+    recipe = spec.for_version("1.0")
+    assert recipe.apt_packages == ("default-jre-headless",)
+    assert recipe.install[0].endswith("python -m pip install -r requirements-dev.txt.swegym")
+
+
+def test_the_repository_s_requirements_file_is_not_edited_in_the_image(
+    built: Workspace, docker_client: docker.DockerClient
+) -> None:
+    image = read_built(built)["acme__stubby-1"].image
+    script = "cd /testbed && cat requirements-dev.txt && git status --porcelain && python -m pytest -q tests"
+    out = docker_client.containers.run(image, ["bash", "-c", script], network_mode="none", remove=True,
+                                       user="swegym").decode()  # fmt: skip
+    assert out.startswith(REQUIREMENTS)
+    assert ".swegym" not in out and "1 passed" in out
