@@ -2,7 +2,8 @@
 
     python benchmarks/real_repos.py [--mirrors /work/.mirror] [--repo OWNER/NAME ...]
         [--per-repo 10] [--since 2021-01-01] [--until 2026-01-01] [--workdir DIR]
-        [--build] [--validate] [--no-shipped-build] [--max-attempts 4] [--attempt-minutes 60]
+        [--build] [--validate] [--no-shipped-build | --no-drafted-build] [--max-attempts 4]
+        [--attempt-minutes 60]
 
 Each repository must be a bare mirror at `<mirrors>/OWNER+NAME/repo`. For each one about
 `--per-repo` merged PRs are sampled from the default branch's first-parent history (squash
@@ -20,7 +21,8 @@ the drafts are identical. `--build` then builds the env and instance images of b
 (repo, version) recipe verified by the build (its env builds and collects the tests; for the
 no-spec run, drafted candidates tried until one verifies, `--max-attempts` / `--attempt-minutes`)
 and prints verified / tried envs with every attempt; `--no-shipped-build` builds only the no-spec
-run; `--validate` also validates them. Building takes many minutes per env on two cores. Prints
+run, `--no-drafted-build` only the shipped one (the two can run side by side with different
+`--workdir`s); `--validate` also validates them. Building takes many minutes per env on two cores. Prints
 one table per run; exit status 0 whatever the numbers: this measures, it does not gate.
 """
 
@@ -373,6 +375,7 @@ def main() -> int:
     parser.add_argument("--build", action="store_true", help="also build env and instance images")
     parser.add_argument("--validate", action="store_true", help="also validate (implies --build)")
     parser.add_argument("--no-shipped-build", action="store_true", help="build only the no-spec run")
+    parser.add_argument("--no-drafted-build", action="store_true", help="build only the shipped-spec run")
     parser.add_argument("--max-attempts", type=int, default=4, help="build's --max-attempts")
     parser.add_argument("--attempt-minutes", type=float, default=60.0, help="build's --attempt-minutes")
     args = parser.parse_args()
@@ -447,8 +450,9 @@ def main() -> int:
             stage_lines["shipped"] = build_and_validate(
                 shipped_ws, shipped_specs, repos, args.validate, verify
             )
-        # no specs: the stage's drafts (one entry per era), candidates tried until one verifies
-        stage_lines["drafted"] = build_and_validate(drafted_ws, no_specs, repos, args.validate, verify)
+        if not args.no_drafted_build:
+            # no specs: the stage's drafts (one entry per era), candidates tried until one verifies
+            stage_lines["drafted"] = build_and_validate(drafted_ws, no_specs, repos, args.validate, verify)
 
     report(results, root, stage_lines)
     return 0
