@@ -18,7 +18,7 @@ import io
 import logging
 import tarfile
 import tempfile
-from collections.abc import Callable
+from collections.abc import Callable, Collection
 from dataclasses import dataclass, field, replace
 from pathlib import Path
 from typing import Any
@@ -165,18 +165,40 @@ def _facts(mirror: Path, commit: str, workspace: Workspace, downloads: PythonDow
 
 
 def _remedy(mirror: Path, commit: str) -> Callable[[Candidate, str], list[Candidate]]:
-    """The loop's failure-driven candidates, reading requirement files at the environment commit."""
-    snapshots: list[Snapshot] = []  # made on the first remedy that reads a file
+    """The loop's failure-driven candidates, reading the files of the environment commit."""
+    tree = _LazyTree(mirror, commit)
+    return lambda candidate, log: remedies(candidate, log, tree)
 
-    def read(path: str) -> str | None:
+
+@dataclass
+class _LazyTree:
+    """The files at `commit`, read on the first remedy that needs them (none when unreadable)."""
+
+    mirror: Path
+    commit: str
+    _snapshot: Snapshot | None = None
+    _broken: bool = False
+
+    def _open(self) -> Snapshot | None:
+        if self._snapshot is None and not self._broken:
+            try:
+                self._snapshot = Snapshot(self.mirror, self.commit)
+            except GitError as error:
+                log.warning("remedies read no files at %s: %s", self.commit[:12], error)
+                self._broken = True
+        return self._snapshot
+
+    @property
+    def files(self) -> Collection[str]:
+        snapshot = self._open()
+        return snapshot.files if snapshot else ()
+
+    def read(self, path: str) -> str | None:
+        snapshot = self._open()
         try:
-            if not snapshots:
-                snapshots.append(Snapshot(mirror, commit))
-            return snapshots[0].read(path)
+            return snapshot.read(path) if snapshot else None
         except GitError:
             return None
-
-    return lambda candidate, log: remedies(candidate, log, read)
 
 
 def _no_remedy(_candidate: Candidate, _log: str) -> list[Candidate]:

@@ -64,7 +64,7 @@ def read_facts(mirror: Path, commit: str, providable: Callable[[str], bool]) -> 
     snap = Snapshot(mirror, commit)
     allowed = project_pythons(mirror, commit)
     pythons = tuple(v for v in KNOWN_PYTHONS if allowed.allows(v) and providable(v))
-    return DraftFacts(tuple(declared_extras(snap)), tuple(requirement_files(snap)), pythons)
+    return DraftFacts(tuple(declared_extras(snap)), tuple(requirement_files(snap.files)), pythons)
 
 
 def candidates(first: dict[str, Any], facts: DraftFacts, first_label: str = AS_DRAFTED) -> list[Candidate]:

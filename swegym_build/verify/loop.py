@@ -185,14 +185,19 @@ def verify_env(
 
 
 def _next_remedies(queue: list[Candidate], attempts: list[Attempt], found: list[Candidate]) -> None:
-    """Put the remedies at the front of `queue`, leaving out recipes tried or queued already."""
-    seen = [a.recipe for a in attempts] + [c.install_config for c in queue]
-    fresh: list[Candidate] = []
+    """Put the remedies at the front of `queue`: a recipe tried already is left out, one queued
+    already is moved up (keeping its label)."""
+    tried = [a.recipe for a in attempts]
+    front: list[Candidate] = []
     for candidate in found:
-        if candidate.install_config not in seen:
-            seen.append(candidate.install_config)
-            fresh.append(candidate)
-    queue[:0] = fresh
+        config = candidate.install_config
+        if config in tried or any(c.install_config == config for c in front):
+            continue
+        queued = next((c for c in queue if c.install_config == config), None)
+        if queued is not None:
+            queue.remove(queued)
+        front.append(queued or candidate)
+    queue[:0] = front
 
 
 def _read(path: Path, fallback: str) -> str:

@@ -9,6 +9,12 @@ does not foresee fails the same way. Some failures name their own cure:
   the cut-off) -> the recipe with that requirement unpinned;
 - a command the install or the tests run is missing (`java: not found`) -> the recipe with the
   Debian package that provides it;
+- a module is missing (`No module named 'yaml'`) that the project's files do not provide: when
+  one of its requirements files lists the module's distribution, the candidate installing that
+  file goes first; when no packaging file names it (a test dependency its CI installs by hand),
+  the recipe with it as a pip package (`PyYAML`: import names that are not the distribution's
+  are looked up in a short table); a module of the tree itself, or of the standard library, is
+  not a package to install;
 - pytest cannot collect two test modules of one basename (`import file mismatch`: test folders
   without `__init__.py`, which a project's CI runs one at a time) -> the test command with
   `--import-mode=importlib`, which imports each test file by its path.
@@ -22,14 +28,27 @@ Nothing runs: the same log and files give the same candidates.
 
 from __future__ import annotations
 
+import posixpath
 import re
 import shlex
-from collections.abc import Callable
-from typing import Any
+import sys
+from collections.abc import Callable, Collection
+from typing import Any, Protocol
 
+from swegym_build.specs.drafting.metadata import requirement_files
 from swegym_build.verify.candidates import Candidate
 
 ReadFile = Callable[[str], "str | None"]
+
+
+class Tree(Protocol):
+    """The repository's files at the environment commit (a `Snapshot`)."""
+
+    @property
+    def files(self) -> Collection[str]: ...
+
+    def read(self, path: str) -> str | None: ...
+
 
 # pip's resolver, when nothing on the index matches: the requirement and what the index has
 _NO_VERSION = re.compile(
@@ -60,6 +79,33 @@ COMMAND_PACKAGES: dict[str, tuple[str, ...]] = {
     "git": ("git",),
     "Rscript": ("r-base",),
 }
+_NO_MODULE = re.compile(r"ModuleNotFoundError: No module named '(?P<module>[\w.]+)'")
+# Import names whose distribution is named otherwise (the common ones; others are tried as named).
+MODULE_DISTRIBUTIONS: dict[str, str] = {
+    "yaml": "PyYAML",
+    "PIL": "Pillow",
+    "sklearn": "scikit-learn",
+    "skimage": "scikit-image",
+    "cv2": "opencv-python-headless",
+    "bs4": "beautifulsoup4",
+    "dateutil": "python-dateutil",
+    "attr": "attrs",
+    "jwt": "PyJWT",
+    "Crypto": "pycryptodome",
+    "serial": "pyserial",
+    "zmq": "pyzmq",
+    "dotenv": "python-dotenv",
+    "git": "GitPython",
+    "OpenSSL": "pyOpenSSL",
+    "google.protobuf": "protobuf",
+    "pkg_resources": "setuptools",
+    "setuptools": "setuptools",
+    "distutils": "setuptools",
+    "mpl_toolkits": "matplotlib",
+    "magic": "python-magic",
+    "Levenshtein": "python-Levenshtein",
+}
+_PACKAGING_FILES = ("pyproject.toml", "setup.cfg", "setup.py")
 _NAME = re.compile(r"^\s*([A-Za-z0-9][A-Za-z0-9._-]*)(\[[^\]]*\])?")
 _PIP_INSTALL = re.compile(r"^(?:python3? -m pip|pip3?|uv pip) install\s")
 _SHELL_OPERATORS = re.compile(r"[;&|<>`$()]")
@@ -67,8 +113,9 @@ FILTERED_SUFFIX = ".swegym"
 _VALUED_OPTIONS = {"-c", "--constraint", "-i", "--index-url", "--extra-index-url", "-f", "--find-links"}
 
 
-def remedies(failed: Candidate, log: str, read_file: ReadFile) -> list[Candidate]:
+def remedies(failed: Candidate, log: str, tree: Tree) -> list[Candidate]:
     """What the log of `failed`'s attempt says to try next (none when it names no cure)."""
+    read_file = tree.read
     found: list[Candidate] = []
     pip = list(_NO_VERSION.finditer(log))
     if pip:  # the last one is the one that stopped the install
@@ -94,6 +141,11 @@ def remedies(failed: Candidate, log: str, read_file: ReadFile) -> list[Candidate
         commands = ", ".join(c for c in dict.fromkeys(missing) if c in COMMAND_PACKAGES)
         config = {**failed.install_config, "apt_packages": [*have, *new]}
         found.append(Candidate(f"with apt {' '.join(new)} ({commands} not found)", config))
+    modules = list(_NO_MODULE.finditer(log))
+    if modules:
+        cure = _missing_module(failed.install_config, modules[-1].group("module"), tree)
+        if cure is not None:
+            found.append(cure)
     if (
         "import file mismatch" in log
         and failed.install_config.get("log_parser") == "pytest"
@@ -103,6 +155,63 @@ def remedies(failed: Candidate, log: str, read_file: ReadFile) -> list[Candidate
         found.append(Candidate(f"test command {command!r} (import file mismatch)",
                                {**failed.install_config, "test_cmd": command}))  # fmt: skip
     return found
+
+
+def _missing_module(config: dict[str, Any], module: str, tree: Tree) -> Candidate | None:
+    top = module.split(".")[0]
+    if (
+        top in sys.stdlib_module_names
+        and module not in MODULE_DISTRIBUTIONS
+        and top not in MODULE_DISTRIBUTIONS
+    ):
+        return None
+    own = {top, f"{top}.py"}
+    if any(path.split("/")[0] in own or path.split("/")[:2] == ["src", top] for path in tree.files):
+        return None  # the project's own module: its install is what is wrong
+    distribution = MODULE_DISTRIBUTIONS.get(module) or MODULE_DISTRIBUTIONS.get(top) or top
+    wanted = normalized(distribution)
+    why = f"No module named '{module}'"
+    installed = _installed_files(config, tree)
+    for path in requirement_files(tree.files):
+        text = tree.read(path) or ""
+        if any(_line_names(line, wanted) for line in text.splitlines()):
+            if path in installed:
+                return None  # installed already: the module comes from elsewhere
+            command = f"python -m pip install -r {shlex.quote(path)}"
+            return Candidate(f"with requirements file {path} ({why})",
+                             {**config, "install": [command, *config.get("install", [])]})  # fmt: skip
+    packaging = " ".join(tree.read(name) or "" for name in _PACKAGING_FILES)
+    if re.search(rf"(?<![\w.-]){_spelled(wanted)}(?![\w.-]*\w)", packaging, re.IGNORECASE):
+        return None  # an extra or the project's own requirements name it: the fixed list's extras
+    packages = list(config.get("pip_packages") or [])
+    if any(normalized(_name(p)) == wanted for p in packages):
+        return None
+    return Candidate(
+        f"with pip package {distribution} ({why})", {**config, "pip_packages": [*packages, distribution]}
+    )
+
+
+def _installed_files(config: dict[str, Any], tree: Tree) -> set[str]:
+    """The requirements files the install commands pass with `-r`, and those they include."""
+    text = " ".join(config.get("install") or [])
+    todo = [p.removesuffix(FILTERED_SUFFIX) for p in re.findall(r"(?:-r|--requirement)\s+(\S+)", text)]
+    seen: set[str] = set()
+    while todo:
+        path = posixpath.normpath(todo.pop().strip("'\""))
+        if path in seen:
+            continue
+        seen.add(path)
+        folder = posixpath.dirname(path)
+        for line in (tree.read(path) or "").splitlines():
+            include = re.match(r"\s*(?:-r|--requirement)\s*(\S+)", line)
+            if include:
+                todo.append(posixpath.join(folder, include.group(1)))
+    return seen
+
+
+def _spelled(wanted: str) -> str:
+    """A regular expression for every spelling of a normalized name."""
+    return "[-_.]+".join(re.escape(part) for part in wanted.split("-"))
 
 
 def normalized(name: str) -> str:
@@ -196,8 +305,7 @@ def _filter(path: str, wanted: str, unpin: bool, again: bool) -> str:
     """A sed command writing `path` without (or with unpinned) requirement `wanted` beside it: the
     copy's own `-r` lines still resolve, and the repository's file stays as it is. `again`: the
     copy exists (an earlier remedy's) and is changed in place."""
-    name = "[-_.]+".join(re.escape(part) for part in wanted.split("-"))
-    head = rf"^[[:space:]]*({name})(\[[^]]*\])?"
+    head = rf"^[[:space:]]*({_spelled(wanted)})(\[[^]]*\])?"
     script = rf"s/{head}[^;#]*/\1\2 /I" if unpin else rf"/{head}([^A-Za-z0-9._-]|$)/Id"
     copy = shlex.quote(path + FILTERED_SUFFIX)
     if again:

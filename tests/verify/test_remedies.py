@@ -7,6 +7,8 @@ import subprocess
 from pathlib import Path
 from typing import Any
 
+import pytest
+
 from swegym_build.verify.candidates import Candidate
 from swegym_build.verify.collection import CollectionCheck
 from swegym_build.verify.loop import AttemptFailed, VerifyLimits, verify_env
@@ -23,7 +25,21 @@ RECIPE: dict[str, Any] = {
 FILES = {
     "requirements-dev.txt": "-r requirements-min.txt\npytest>=7\ntypes-pkg_resources  # stubs\nmypy==0.9\n",
     "requirements-min.txt": "numpy\n",
+    "requirements/test.txt": "python-dateutil\n",
+    "setup.py": "from setuptools import setup\nsetup(extras_require={'yaml': ['PyYAML>=5']})\n",
+    "widget/__init__.py": "",
 }
+
+
+class Tree(dict[str, str]):
+    @property
+    def files(self) -> list[str]:
+        return list(self)
+
+    def read(self, path: str) -> str | None:
+        return self.get(path)
+
+
 GONE = (
     "ERROR: Could not find a version that satisfies the requirement types-pkg_resources"
     " (from versions: none)\n"
@@ -34,8 +50,14 @@ OLD_PIN = (
 )
 
 
+def _write(folder: Path) -> None:
+    for name, text in FILES.items():
+        (folder / name).parent.mkdir(parents=True, exist_ok=True)
+        (folder / name).write_text(text)
+
+
 def _remedies(log: str, config: dict[str, Any] = RECIPE) -> list[Candidate]:
-    return remedies(Candidate("as drafted", config), log, FILES.get)
+    return remedies(Candidate("as drafted", config), log, Tree(FILES))
 
 
 def test_a_requirement_no_index_has_is_left_out_wherever_the_recipe_names_it(tmp_path: Path) -> None:
@@ -48,8 +70,7 @@ def test_a_requirement_no_index_has_is_left_out_wherever_the_recipe_names_it(tmp
     # the repository's file is not edited: a filtered copy beside it, so its `-r` still resolves
     assert first.endswith("python -m pip install -r requirements-dev.txt.swegym -c constraints.txt")
     filter_step = first.split(" && ")[0]
-    for name, text in FILES.items():
-        (tmp_path / name).write_text(text)
+    _write(tmp_path)
     subprocess.run(["bash", "-c", filter_step], cwd=tmp_path, check=True)
     assert (tmp_path / "requirements-dev.txt.swegym").read_text() == (
         "-r requirements-min.txt\npytest>=7\nmypy==0.9\n"
@@ -62,8 +83,7 @@ def test_a_pin_the_index_cannot_meet_is_unpinned_and_remedies_add_up(tmp_path: P
     (unpinned,) = _remedies(OLD_PIN, without.install_config)
     assert unpinned.label.startswith("mypy unpinned (pip: no mypy==0.9 among 1.0.0, 1.1.1")
     first = unpinned.install_config["install"][0]
-    for name, text in FILES.items():
-        (tmp_path / name).write_text(text)
+    _write(tmp_path)
     steps = first.split(" && ")
     assert len(steps) == 3  # the first remedy's filter, this one's, the install
     subprocess.run(["bash", "-c", " && ".join(steps[:2])], cwd=tmp_path, check=True)
@@ -103,9 +123,9 @@ def test_the_loop_tries_what_a_failure_names_before_the_rest_of_the_list(tmp_pat
         return CollectionCheck("collected" if java else "collection_errors", 3, 0 if java else 1, 0, log)
 
     record = verify_env("acme/widget", "1.0", "drafted", fixed, build, collect, tmp_path, VerifyLimits(5, 60),
-                        remedy=lambda c, log: remedies(c, log, FILES.get)).verification  # fmt: skip
+                        remedy=lambda c, log: remedies(c, log, Tree(FILES))).verification  # fmt: skip
     assert [(a.label, a.outcome) for a in record.attempts] == [
-        ("as drafted", "env_build_failed"),
+        ("as drafted", "env_build_failed"),  # Python 3.9 is next in the list: the cure comes first
         ("without types-pkg_resources (pip: none on the index)", "collection_errors"),
         ("with apt default-jre-headless (java not found)", "verified"),
     ]
@@ -117,3 +137,30 @@ def test_test_modules_sharing_a_basename_are_imported_by_path() -> None:
     (found,) = _remedies(log)
     assert found.install_config["test_cmd"] == "python -m pytest -rA --import-mode=importlib"
     assert _remedies(log, found.install_config) == []
+
+
+def test_a_missing_module_the_project_does_not_provide_is_installed_by_its_distribution() -> None:
+    (found,) = _remedies("E   ModuleNotFoundError: No module named 'freezegun'\n")
+    assert found.label == "with pip package freezegun (No module named 'freezegun')"
+    assert found.install_config["pip_packages"][-1] == "freezegun"
+    (other,) = _remedies("ModuleNotFoundError: No module named 'bs4.element'\n")
+    assert other.install_config["pip_packages"][-1] == "beautifulsoup4"
+
+
+def test_a_missing_module_a_requirements_file_lists_installs_that_file() -> None:
+    (found,) = _remedies("ModuleNotFoundError: No module named 'dateutil'\n")
+    assert found.label == "with requirements file requirements/test.txt (No module named 'dateutil')"
+    assert found.install_config["install"][0] == "python -m pip install -r requirements/test.txt"
+
+
+@pytest.mark.parametrize(
+    ("module", "why"),
+    [
+        ("yaml", "an extra of setup.py names PyYAML: the fixed list's extra candidates cover it"),
+        ("widget.core", "the project's own package: its install is what failed"),
+        ("tomllib", "the standard library of a newer Python: another Python is the cure"),
+        ("numpy", "requirements-min.txt, installed already through requirements-dev.txt's -r"),
+    ],
+)
+def test_a_missing_module_that_is_not_a_package_to_add_has_no_remedy(module: str, why: str) -> None:
+    assert _remedies(f"ModuleNotFoundError: No module named '{module}'\n") == [], why

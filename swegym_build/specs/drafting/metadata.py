@@ -5,6 +5,7 @@ from __future__ import annotations
 import configparser
 import re
 import sys
+from collections.abc import Iterable
 from typing import Any
 
 from swegym_build.specs.drafting.requirements import take_requirement
@@ -191,6 +192,6 @@ def declared_extras(snap: Snapshot) -> list[str]:
     return sorted(names)
 
 
-def requirement_files(snap: Snapshot) -> list[str]:
+def requirement_files(paths: Iterable[str]) -> list[str]:
     """Requirements files at the usual places that are not for docs, linting or releases."""
-    return sorted(f for f in snap.files if _REQUIREMENTS_FILE.match(f) and not _DOCSISH.search(f))
+    return sorted(f for f in paths if _REQUIREMENTS_FILE.match(f) and not _DOCSISH.search(f))
