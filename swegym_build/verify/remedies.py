@@ -115,46 +115,52 @@ _VALUED_OPTIONS = {"-c", "--constraint", "-i", "--index-url", "--extra-index-url
 
 def remedies(failed: Candidate, log: str, tree: Tree) -> list[Candidate]:
     """What the log of `failed`'s attempt says to try next (none when it names no cure)."""
-    read_file = tree.read
-    found: list[Candidate] = []
+    config = failed.install_config
+    found = (cure(config, log, tree) for cure in (_pip_cure, _command_cure, _module_cure, _import_mode_cure))
+    return [candidate for candidate in found if candidate is not None]
+
+
+def _pip_cure(config: dict[str, Any], log: str, tree: Tree) -> Candidate | None:
     pip = list(_NO_VERSION.finditer(log))
-    if pip:  # the last one is the one that stopped the install
-        requirement, versions = pip[-1].group("req"), pip[-1].group("found").strip()
-        name = _name(requirement)
-        if name:
-            unpin = versions != "none"
-            config = _change_requirement(failed.install_config, name, unpin, read_file)
-            if config is not None:
-                label = (
-                    f"{name} unpinned (pip: no {requirement} among {versions[:60]})"
-                    if unpin
-                    else f"without {name} (pip: none on the index)"
-                )
-                found.append(Candidate(label, config))
+    if not pip:
+        return None
+    # the last one is the one that stopped the install
+    requirement, versions = pip[-1].group("req"), pip[-1].group("found").strip()
+    name = _name(requirement)
+    unpin = versions != "none"
+    changed = _change_requirement(config, name, unpin, tree.read) if name else None
+    if changed is None:
+        return None
+    if unpin:
+        return Candidate(f"{name} unpinned (pip: no {requirement} among {versions[:60]})", changed)
+    return Candidate(f"without {name} (pip: none on the index)", changed)
+
+
+def _command_cure(config: dict[str, Any], log: str, _tree: Tree) -> Candidate | None:
     missing = [m.group("a") or m.group("b") or m.group("c") for m in _MISSING_COMMAND.finditer(log)]
-    packages: list[str] = []
-    for command in dict.fromkeys(c for c in missing if c in COMMAND_PACKAGES):
-        packages += [p for p in COMMAND_PACKAGES[command] if p not in packages]
-    have = list(failed.install_config.get("apt_packages") or [])
-    new = [p for p in packages if p not in have]
-    if new:
-        commands = ", ".join(c for c in dict.fromkeys(missing) if c in COMMAND_PACKAGES)
-        config = {**failed.install_config, "apt_packages": [*have, *new]}
-        found.append(Candidate(f"with apt {' '.join(new)} ({commands} not found)", config))
+    commands = [c for c in dict.fromkeys(missing) if c in COMMAND_PACKAGES]
+    have = list(config.get("apt_packages") or [])
+    new: list[str] = []
+    for command in commands:
+        new += [p for p in COMMAND_PACKAGES[command] if p not in new and p not in have]
+    if not new:
+        return None
+    label = f"with apt {' '.join(new)} ({', '.join(commands)} not found)"
+    return Candidate(label, {**config, "apt_packages": [*have, *new]})
+
+
+def _module_cure(config: dict[str, Any], log: str, tree: Tree) -> Candidate | None:
     modules = list(_NO_MODULE.finditer(log))
-    if modules:
-        cure = _missing_module(failed.install_config, modules[-1].group("module"), tree)
-        if cure is not None:
-            found.append(cure)
-    if (
-        "import file mismatch" in log
-        and failed.install_config.get("log_parser") == "pytest"
-        and "--import-mode" not in str(failed.install_config.get("test_cmd", ""))
-    ):
-        command = f"{failed.install_config['test_cmd']} --import-mode=importlib"
-        found.append(Candidate(f"test command {command!r} (import file mismatch)",
-                               {**failed.install_config, "test_cmd": command}))  # fmt: skip
-    return found
+    return _missing_module(config, modules[-1].group("module"), tree) if modules else None
+
+
+def _import_mode_cure(config: dict[str, Any], log: str, _tree: Tree) -> Candidate | None:
+    command = str(config.get("test_cmd", ""))
+    pytest = config.get("log_parser") == "pytest"
+    if "import file mismatch" not in log or not pytest or "--import-mode" in command:
+        return None
+    command += " --import-mode=importlib"
+    return Candidate(f"test command {command!r} (import file mismatch)", {**config, "test_cmd": command})
 
 
 def _missing_module(config: dict[str, Any], module: str, tree: Tree) -> Candidate | None:
