@@ -77,6 +77,13 @@ def _fill(template: str, marker: str, lines: list[str]) -> str:
     return template.replace(f"# @{marker}@", "\n".join(lines) if lines else f"# (no {marker.lower()})")
 
 
+def install_steps(commands: list[str]) -> list[str]:
+    """The recipe's commands as script lines that stop the script when they fail. `set -e` ignores
+    a failure inside an `&&`/`||` list: `cd bokehjs && npm ci && cd ..` went on, in the wrong
+    folder, after `npm ci` failed. Such a list is grouped and its status checked."""
+    return [f"{{ {c}\n}} || exit $?" if "&&" in c or "||" in c else c for c in commands]
+
+
 def _exports(env: dict[str, str]) -> list[str]:
     return [f"export {name}={shlex.quote(value)}" for name, value in sorted(env.items())]
 
@@ -117,12 +124,12 @@ class EnvRecipe:
         install = (HARNESS / "env" / "install.sh").read_text()
         install = install.replace("@DEPS_TREE@", DEPS_TREE if self.separate_deps_tree else "/testbed")
         install = _fill(install, "ENV", _exports(config.env))
-        install = _fill(install, "PRE_INSTALL", list(config.pre_install))
+        install = _fill(install, "PRE_INSTALL", install_steps(list(config.pre_install)))
         packages = config.pip_packages
         pip = [f"python -m pip install {' '.join(shlex.quote(p) for p in packages)}"] if packages else []
         install = _fill(install, "PIP_PACKAGES", pip)
-        install = _fill(install, "INSTALL", list(config.install))
-        install = _fill(install, "PROJECT_INSTALL", project_installs(list(config.install)))
+        install = _fill(install, "INSTALL", install_steps(list(config.install)))
+        install = _fill(install, "PROJECT_INSTALL", install_steps(project_installs(list(config.install))))
         apt = _fill(
             (HARNESS / "env" / "apt.sh").read_text(),
             "APT_PACKAGES",
@@ -170,7 +177,7 @@ class InstanceRecipe:
     def setup_script(self) -> str:
         config = self.env.config
         setup = _fill((HARNESS / "instance" / "setup.sh").read_text(), "ENV", _exports(config.env))
-        return _fill(setup, "INSTALL", project_installs(list(config.install)))
+        return _fill(setup, "INSTALL", install_steps(project_installs(list(config.install))))
 
     @cached_property
     def tag(self) -> str:

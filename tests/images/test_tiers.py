@@ -1,6 +1,9 @@
+import subprocess
+from pathlib import Path
+
 import pytest
 
-from swegym_build.images.tiers import project_installs
+from swegym_build.images.tiers import install_steps, project_installs
 
 
 @pytest.mark.parametrize(
@@ -31,3 +34,23 @@ def test_installs_of_the_project_itself_are_rerun_by_an_instance(command: str) -
 )
 def test_dependency_installs_stay_in_the_env_tier(command: str) -> None:
     assert project_installs([command]) == []
+
+
+def _run_steps(commands: list[str], folder: Path) -> int:
+    script = "set -euxo pipefail\n" + "\n".join(install_steps(commands)) + "\ntouch finished\n"
+    return subprocess.run(["bash", "-c", script], cwd=folder, capture_output=True).returncode
+
+
+def test_a_failing_command_inside_an_and_list_stops_the_install(tmp_path: Path) -> None:
+    # bash's `set -e` alone goes on after `npm ci` fails here, in the wrong folder
+    (tmp_path / "bokehjs").mkdir()
+    assert _run_steps(["cd bokehjs && false && cd ..", "touch wrong-folder"], tmp_path) == 1
+    assert not list(tmp_path.rglob("wrong-folder")) and not list(tmp_path.rglob("finished"))
+
+
+def test_install_steps_keep_their_folder_and_their_fallbacks(tmp_path: Path) -> None:
+    (tmp_path / "sub").mkdir()
+    commands = ["cd sub && touch inside && cd ..", "false || true", "touch outside"]
+    assert _run_steps(commands, tmp_path) == 0
+    assert sorted(p.name for p in tmp_path.rglob("*") if p.is_file()) == ["finished", "inside", "outside"]
+    assert (tmp_path / "outside").exists()
