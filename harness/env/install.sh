@@ -17,5 +17,7 @@ if [ "$DEPS_TREE" != /testbed ]; then
   rm -rf "$DEPS_TREE"
   # @PROJECT_INSTALL@
 fi
+# The .git the installs read the version from is the instance tier's to give (its base commit's).
+rm -rf /testbed/.git
 # What the installs wrote into the tree (egg-info, build/) belongs to the test user like the rest.
 chown -R --from=0:0 swegym:swegym /testbed

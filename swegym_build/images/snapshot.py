@@ -4,8 +4,11 @@
 - `archive`: the same as a tar (the environment commit's tree for the env tier's install run).
 - `changes`: the files that differ between two commits, as they are at the second, plus the list
   of files the second no longer has (what turns an env tree into an instance's base tree).
-- `single_commit_git_dir`: a `.git` whose only commit has the base commit's tree: no parents,
-  tags or other objects, so nothing from the repository's future is in an instance image.
+- `single_commit_git_dir`: a `.git` whose only commit has the base commit's tree: no parents
+  or other objects, so nothing from the repository's future is in an instance image. Its one
+  tag is the release the base commit descends from (`git describe`'s nearest tag: a past one),
+  on that commit: versioneer and `git describe` read the project's version from it (without it,
+  dask installs as `0+unknown`, and dask-expr's `dask==2024.8.0` cannot be met).
 """
 
 from __future__ import annotations
@@ -15,6 +18,7 @@ import tarfile
 import tempfile
 from pathlib import Path
 
+from swegym_build.errors import GitError
 from swegym_build.gitread import git_bytes
 
 # Fixed identity and date: the same base commit always gives the same snapshot commit.
@@ -91,6 +95,17 @@ def single_commit_git_dir(mirror: Path, base_commit: str, dest: Path, prefix: st
         _git(work, "update-ref", "refs/heads/main", commit)
         _git(work, "config", "user.name", "swegym-build")
         _git(work, "config", "user.email", "swegym-build@localhost")
+        release = nearest_tag(mirror, base_commit)
+        if release is not None:
+            _git(work, "tag", release, commit)
         with tarfile.open(dest, "w") as tar:
             tar.add(work / ".git", arcname=f"{prefix}.git")
     return commit
+
+
+def nearest_tag(mirror: Path, commit: str) -> str | None:
+    """The newest tag `commit` carries or descends from (None when it descends from none)."""
+    try:
+        return _git(mirror, "describe", "--tags", "--abbrev=0", commit).decode().strip() or None
+    except GitError:
+        return None

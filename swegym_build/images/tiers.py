@@ -20,6 +20,7 @@ import re
 import shlex
 import tarfile
 import tempfile
+from collections.abc import Sequence
 from dataclasses import dataclass
 from functools import cached_property
 from pathlib import Path
@@ -44,7 +45,7 @@ ENV_REPOSITORY = "swegym-build-env"
 INSTANCE_REPOSITORY = "swegym-build-instance"
 # Part of every env and instance tag: bump it when the code that cuts a build context changes, so
 # images made by the old code are not taken for current ones.
-LAYOUT_VERSION = 3
+LAYOUT_VERSION = 4
 # Where the environment commit's tree is unpacked during the env install run (and then removed).
 DEPS_TREE = "/opt/swegym/deps-tree"
 
@@ -75,6 +76,18 @@ def project_installs(commands: list[str]) -> list[str]:
 
 def _fill(template: str, marker: str, lines: list[str]) -> str:
     return template.replace(f"# @{marker}@", "\n".join(lines) if lines else f"# (no {marker.lower()})")
+
+
+# The venv's setuptools is below 81 (the release that removed pkg_resources; see the env
+# Dockerfile). As a constraint it holds for isolated builds too, also under a pip a recipe
+# downgrades to (hydra's pip<24.1), which knows no upload cut-off and would take the newest.
+SETUPTOOLS_CONSTRAINT = "setuptools<81"
+
+
+def pip_constraints(spec_constraints: Sequence[str]) -> list[str]:
+    """The env's constraint file: the spec's, and setuptools below 81 unless the spec says."""
+    own = any(re.match(r"setuptools\b", c.strip(), re.IGNORECASE) for c in spec_constraints)
+    return [*spec_constraints, *([] if own else [SETUPTOOLS_CONSTRAINT])]
 
 
 def install_steps(commands: list[str]) -> list[str]:
@@ -139,7 +152,7 @@ class EnvRecipe:
             "Dockerfile": (HARNESS / "env" / "Dockerfile").read_text(),
             "swegym/install.sh": install,
             "swegym/apt.sh": apt,
-            "swegym/constraints.txt": "".join(f"{c}\n" for c in config.pip_constraints),
+            "swegym/constraints.txt": "".join(f"{c}\n" for c in pip_constraints(config.pip_constraints)),
         }
 
     @property
@@ -225,11 +238,7 @@ def ensure_env_image(
             progress=progress,
         )
         payload = context / "deps.tar"
-        if recipe.separate_deps_tree:
-            snapshot.archive(mirror, recipe.setup_commit, payload, prefix=DEPS_TREE.lstrip("/") + "/")
-        else:
-            with tarfile.open(payload, "w"):
-                pass
+        _env_payload(recipe, mirror, context, payload)
         report(log, progress, f"installing the dependencies of {recipe.repo} {recipe.version}")
         install = ["bash", "/opt/swegym/install.sh"]
         _run_and_commit(client, str(prep.id), install, payload, tag, labels, log_file,
@@ -309,6 +318,29 @@ def ensure_instance_image(
     return BuiltImage(tag, str(image.id), int(image.attrs["Size"]), built=True)
 
 
+def _env_payload(recipe: EnvRecipe, mirror: Path, scratch: Path, dest: Path) -> None:
+    """One tar, unpacked at / for the install run: the environment commit's tree (when it is not
+    /testbed's) and a `.git` for each tree, so installs that read the version from git see it.
+    install.sh removes them in the same run: no layer holds them."""
+    parts = [(scratch / "testbed-git.tar", recipe.testbed_commit, "testbed/")]
+    deps = DEPS_TREE.lstrip("/") + "/"
+    if recipe.separate_deps_tree:
+        snapshot.archive(mirror, recipe.setup_commit, scratch / "deps-tree.tar", prefix=deps)
+        parts.append((scratch / "deps-git.tar", recipe.setup_commit, deps))
+    for tar, commit, prefix in parts:
+        snapshot.single_commit_git_dir(mirror, commit, tar, prefix=prefix)
+    tars = [scratch / "deps-tree.tar"] if recipe.separate_deps_tree else []
+    _concatenate([*tars, *(tar for tar, _, _ in parts)], dest)
+
+
+def _concatenate(parts: list[Path], dest: Path) -> None:
+    with tarfile.open(dest, "w") as out:
+        for part in parts:
+            with tarfile.open(part) as source:
+                for member in source.getmembers():
+                    out.addfile(member, source.extractfile(member) if member.isfile() else None)
+
+
 def _instance_payload(recipe: InstanceRecipe, mirror: Path, scratch: Path, dest: Path) -> None:
     """One tar, unpacked at /: the changed files under testbed/, its .git, and the setup files."""
     changes, git_dir = scratch / "changes.tar", scratch / "git.tar"
@@ -316,11 +348,8 @@ def _instance_payload(recipe: InstanceRecipe, mirror: Path, scratch: Path, dest:
         mirror, recipe.env.testbed_commit, recipe.base_commit, changes, prefix="testbed/"
     )
     snapshot.single_commit_git_dir(mirror, recipe.base_commit, git_dir, prefix="testbed/")
-    with tarfile.open(dest, "w") as out:
-        for part in (changes, git_dir):
-            with tarfile.open(part) as source:
-                for member in source.getmembers():
-                    out.addfile(member, source.extractfile(member) if member.isfile() else None)
+    _concatenate([changes, git_dir], dest)
+    with tarfile.open(dest, "a") as out:
         for name, text, mode in (
             ("setup.sh", recipe.setup_script, 0o755),
             ("deleted.z", "".join(f"{p}\0" for p in deleted), 0o644),

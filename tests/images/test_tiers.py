@@ -3,7 +3,7 @@ from pathlib import Path
 
 import pytest
 
-from swegym_build.images.tiers import install_steps, project_installs
+from swegym_build.images.tiers import install_steps, pip_constraints, project_installs
 
 
 @pytest.mark.parametrize(
@@ -54,3 +54,8 @@ def test_install_steps_keep_their_folder_and_their_fallbacks(tmp_path: Path) -> 
     assert _run_steps(commands, tmp_path) == 0
     assert sorted(p.name for p in tmp_path.rglob("*") if p.is_file()) == ["finished", "inside", "outside"]
     assert (tmp_path / "outside").exists()
+
+
+def test_setuptools_stays_below_81_in_every_pip_run_unless_the_spec_says_otherwise() -> None:
+    assert pip_constraints(["numpy<2"]) == ["numpy<2", "setuptools<81"]
+    assert pip_constraints(["setuptools==59.6.0"]) == ["setuptools==59.6.0"]
