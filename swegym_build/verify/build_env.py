@@ -56,7 +56,7 @@ from swegym_build.verify.loop import (
     verify_env,
 )
 from swegym_build.verify.records import read_verifications, write_verification
-from swegym_build.verify.remedies import remedies
+from swegym_build.verify.remedies import remedies, unreachable_host
 from swegym_build.workspace import Workspace
 
 log = logging.getLogger(__name__)
@@ -129,7 +129,7 @@ def verify_version(
     log_dir = workspace.log_dir("build", f"verify-{repo_slug(repo)}-{version}")
     remedy = _remedy(mirror, setup_commit) if origin == "drafted" else _no_remedy
     loop = verify_env(repo, version, origin, tried, builder.build, builder.collect, log_dir, options.limits,
-                      remedy=remedy)  # fmt: skip
+                      remedy=remedy, unreachable=unreachable_host)  # fmt: skip
     verification = replace(loop.verification, inputs_key=key, image=loop.env.image.tag if loop.env else "")
     if origin == "shipped" and loop.env is None and options.suggest:
         verification = _suggest(builder, verification, config, mirror, workspace, downloads, options, log_dir)
@@ -298,8 +298,8 @@ def _suggest(
     """For a failed shipped recipe: the drafted candidates (the first is the shipped one, done)."""
     others = candidates(config, _facts(mirror, builder.setup_commit, workspace, downloads))[1:]
     loop = verify_env(builder.repo, builder.version, "shipped", others, builder.build, builder.collect,
-                      log_dir / "suggest", options.limits,
-                      remedy=_remedy(mirror, builder.setup_commit))  # fmt: skip
+                      log_dir / "suggest", options.limits, remedy=_remedy(mirror, builder.setup_commit),
+                      unreachable=unreachable_host)  # fmt: skip
     tried = loop.verification.attempts
     return replace(verification, suggestion=loop.verification.winner, suggestions_tried=len(tried))
 

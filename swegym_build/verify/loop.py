@@ -8,7 +8,8 @@ left as its timeout). Every attempt is recorded: the recipe, its log, and why it
 
 After a failure, `remedy(candidate, log)` may name candidates the log points at (a package pip
 cannot find, a missing command: `remedies.py`); they are tried next, before the rest of the
-list, within the same limits.
+list, within the same limits. A build that failed because a host cannot be reached
+(`unreachable(log)`) ends the loop: no candidate can reach it either.
 """
 
 from __future__ import annotations
@@ -129,6 +130,7 @@ def verify_env(
     limits: VerifyLimits,
     clock: Callable[[], float] = time.monotonic,
     remedy: Callable[[Candidate, str], list[Candidate]] = lambda _candidate, _log: [],
+    unreachable: Callable[[str], str | None] = lambda _log: None,
 ) -> LoopResult[Env]:
     """Build and check `tried` in order until one verifies.
 
@@ -165,7 +167,12 @@ def verify_env(
             log.info(
                 "%s %s: attempt %d (%s) failed: %s", repo, version, number, candidate.label, failure.reason
             )
-            _next_remedies(queue, attempts, remedy(candidate, _read(folder / "build.log", failure.detail)))
+            build_log = _read(folder / "build.log", failure.detail)
+            host = unreachable(build_log)
+            if host is not None:
+                stopped = f"network: {host} unreachable"
+                break
+            _next_remedies(queue, attempts, remedy(candidate, build_log))
             continue
         result.envs_built.append(env)
         check = collect(env, candidate, folder / "collect.log")

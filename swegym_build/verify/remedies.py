@@ -24,6 +24,10 @@ pip install command, or a line of a requirements file an install command passes 
 filtered copy beside the file is installed instead; the repository's file is not edited). A
 failure that names a dependency of a dependency, or of the project itself, has no remedy here.
 Nothing runs: the same log and files give the same candidates.
+
+One failure has no cure in any recipe: an install that cannot reach a host (npm's registry from
+a machine that reaches PyPI only). `unreachable_host` names it, and the loop stops there instead
+of rebuilding every candidate to fail the same way.
 """
 
 from __future__ import annotations
@@ -106,6 +110,12 @@ MODULE_DISTRIBUTIONS: dict[str, str] = {
     "Levenshtein": "python-Levenshtein",
 }
 _PACKAGING_FILES = ("pyproject.toml", "setup.cfg", "setup.py")
+# how a host that cannot be resolved or reached shows: npm, curl/git, urllib3 (pip)
+_UNREACHABLE = re.compile(
+    r"getaddrinfo (?:ENOTFOUND|EAI_AGAIN) (?P<npm>[\w.-]+)|Could not resolve host: (?P<curl>[\w.-]+)"
+    r"|host='(?P<pip>[\w.-]+)'.*?(?:Name or service not known|Temporary failure in name resolution"
+    r"|Network is unreachable)"
+)
 _NAME = re.compile(r"^\s*([A-Za-z0-9][A-Za-z0-9._-]*)(\[[^\]]*\])?")
 _PIP_INSTALL = re.compile(r"^(?:python3? -m pip|pip3?|uv pip) install\s")
 _SHELL_OPERATORS = re.compile(r"[;&|<>`$()]")
@@ -118,6 +128,15 @@ def remedies(failed: Candidate, log: str, tree: Tree) -> list[Candidate]:
     config = failed.install_config
     found = (cure(config, log, tree) for cure in (_pip_cure, _command_cure, _module_cure, _import_mode_cure))
     return [candidate for candidate in found if candidate is not None]
+
+
+def unreachable_host(log: str) -> str | None:
+    """The host a failed install could not reach, if that is what stopped it."""
+    found = list(_UNREACHABLE.finditer(log))
+    if not found:
+        return None
+    last = found[-1]
+    return last.group("npm") or last.group("curl") or last.group("pip")
 
 
 def _pip_cure(config: dict[str, Any], log: str, tree: Tree) -> Candidate | None:

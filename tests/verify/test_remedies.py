@@ -12,7 +12,7 @@ import pytest
 from swegym_build.verify.candidates import Candidate
 from swegym_build.verify.collection import CollectionCheck
 from swegym_build.verify.loop import AttemptFailed, VerifyLimits, verify_env
-from swegym_build.verify.remedies import remedies
+from swegym_build.verify.remedies import remedies, unreachable_host
 
 RECIPE: dict[str, Any] = {
     "python": "3.11", "apt_packages": ["libxml2-dev"], "pre_install": [],
@@ -164,3 +164,34 @@ def test_a_missing_module_a_requirements_file_lists_installs_that_file() -> None
 )
 def test_a_missing_module_that_is_not_a_package_to_add_has_no_remedy(module: str, why: str) -> None:
     assert _remedies(f"ModuleNotFoundError: No module named '{module}'\n") == [], why
+
+
+@pytest.mark.parametrize(
+    ("log", "host"),
+    [
+        ("npm ERR! network request to https://registry.npmjs.org/slash failed, reason: getaddrinfo "
+         "ENOTFOUND registry.npmjs.org\n", "registry.npmjs.org"),
+        ("fatal: unable to access 'https://github.com/': Could not resolve host: github.com\n", "github.com"),
+        ("WARNING: Retrying ... NewConnectionError(\"HTTPSConnection(host='pypi.org', port=443): Failed to "
+         "establish a new connection: [Errno -3] Temporary failure in name resolution\")\n", "pypi.org"),
+        (GONE, None),
+    ],
+)  # fmt: skip
+def test_a_host_the_install_cannot_reach_is_named(log: str, host: str | None) -> None:
+    assert unreachable_host(log) == host
+
+
+def test_the_loop_stops_when_the_install_cannot_reach_a_host(tmp_path: Path) -> None:
+    fixed = [Candidate("as drafted", RECIPE), Candidate("Python 3.9", {**RECIPE, "python": "3.9"})]
+
+    def build(candidate: Candidate, log: Path, _left: float) -> str:
+        log.write_text("npm ERR! errno ENOTFOUND\nreason: getaddrinfo ENOTFOUND registry.npmjs.org\n")
+        raise AttemptFailed("env_build_failed", "npm ci failed")
+
+    def collect(env: str, candidate: Candidate, _log: Path) -> CollectionCheck:
+        raise AssertionError("nothing built")
+
+    record = verify_env("acme/widget", "1.0", "drafted", fixed, build, collect, tmp_path, VerifyLimits(5, 60),
+                        unreachable=unreachable_host).verification  # fmt: skip
+    assert [a.label for a in record.attempts] == ["as drafted"]
+    assert (record.status, record.stopped) == ("failed", "network: registry.npmjs.org unreachable")
