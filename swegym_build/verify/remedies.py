@@ -15,6 +15,12 @@ does not foresee fails the same way. Some failures name their own cure:
   the recipe with it as a pip package (`PyYAML`: import names that are not the distribution's
   are looked up in a short table); a module of the tree itself, or of the standard library, is
   not a package to install;
+- a warning that setuptools raises fails the tests (`pkg_resources is deprecated`, pytest's
+  `Module already imported so cannot be rewritten: __editable___...` for a PEP 660 editable
+  finder, a deprecation in setuptools' own distutils) under a suite's `filterwarnings = error`:
+  the env's setuptools is the newest below 81, for builds, while the suite knew its era's ->
+  the venv's setuptools as of the cut-off after the installs, and editable installs the legacy
+  way (a path entry, no import hook);
 - pytest cannot collect two test modules of one basename (`import file mismatch`: test folders
   without `__init__.py`, which a project's CI runs one at a time) -> the test command with
   `--import-mode=importlib`, which imports each test file by its path.
@@ -109,6 +115,14 @@ MODULE_DISTRIBUTIONS: dict[str, str] = {
     "magic": "python-magic",
     "Levenshtein": "python-Levenshtein",
 }
+# warnings of a newer setuptools than the suite's era, made errors by its pytest config
+_SETUPTOOLS_WARNING = re.compile(
+    r"pkg_resources is deprecated as an API|cannot be rewritten: __editable___"
+    r"|site-packages/(?:setuptools|pkg_resources)/\S+: in \w+\n(?:.*\n){0,3}?E\s+\w*Warning:"
+)
+# the venv's setuptools as the cut-off had it (not the find-links one, which carries no date)
+ERA_SETUPTOOLS = "env -u PIP_FIND_LINKS python -m pip install 'setuptools<81'"
+LEGACY_EDITABLE = {"SETUPTOOLS_ENABLE_FEATURES": "legacy-editable"}
 _PACKAGING_FILES = ("pyproject.toml", "setup.cfg", "setup.py")
 # how a host that cannot be resolved or reached shows: npm, curl/git, urllib3 (pip)
 _UNREACHABLE = re.compile(
@@ -126,7 +140,8 @@ _VALUED_OPTIONS = {"-c", "--constraint", "-i", "--index-url", "--extra-index-url
 def remedies(failed: Candidate, log: str, tree: Tree) -> list[Candidate]:
     """What the log of `failed`'s attempt says to try next (none when it names no cure)."""
     config = failed.install_config
-    found = (cure(config, log, tree) for cure in (_pip_cure, _command_cure, _module_cure, _import_mode_cure))
+    cures = (_pip_cure, _command_cure, _module_cure, _setuptools_cure, _import_mode_cure)
+    found = (cure(config, log, tree) for cure in cures)
     return [candidate for candidate in found if candidate is not None]
 
 
@@ -171,6 +186,20 @@ def _command_cure(config: dict[str, Any], log: str, _tree: Tree) -> Candidate | 
 def _module_cure(config: dict[str, Any], log: str, tree: Tree) -> Candidate | None:
     modules = list(_NO_MODULE.finditer(log))
     return _missing_module(config, modules[-1].group("module"), tree) if modules else None
+
+
+def _setuptools_cure(config: dict[str, Any], log: str, _tree: Tree) -> Candidate | None:
+    install = list(config.get("install") or [])
+    if not _SETUPTOOLS_WARNING.search(log) or ERA_SETUPTOOLS in install:
+        return None
+    changed = {
+        **config,
+        "install": [*install, ERA_SETUPTOOLS],
+        "env": {**(config.get("env") or {}), **LEGACY_EDITABLE},
+    }
+    return Candidate(
+        "setuptools of the cut-off, legacy editable (a setuptools warning failed the tests)", changed
+    )
 
 
 def _import_mode_cure(config: dict[str, Any], log: str, _tree: Tree) -> Candidate | None:
