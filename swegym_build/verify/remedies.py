@@ -21,6 +21,8 @@ does not foresee fails the same way. Some failures name their own cure:
   the env's setuptools is the newest below 81, for builds, while the suite knew its era's ->
   the venv's setuptools as of the cut-off after the installs, and editable installs the legacy
   way (a path entry, no import hook);
+- pytest stops at an option of the project's `addopts` that no installed plugin adds
+  (`unrecognized arguments: --cov-config=...`) -> the recipe with the plugin that adds it;
 - pytest cannot collect two test modules of one basename (`import file mismatch`: test folders
   without `__init__.py`, which a project's CI runs one at a time) -> the test command with
   `--import-mode=importlib`, which imports each test file by its path.
@@ -123,6 +125,26 @@ _SETUPTOOLS_WARNING = re.compile(
 # the venv's setuptools as the cut-off had it (not the find-links one, which carries no date)
 ERA_SETUPTOOLS = "env -u PIP_FIND_LINKS python -m pip install 'setuptools<81'"
 LEGACY_EDITABLE = {"SETUPTOOLS_ENABLE_FEATURES": "legacy-editable"}
+_UNKNOWN_OPTION = re.compile(r"error: unrecognized arguments: (?P<options>.+)")
+# The plugins that add an option projects put in `addopts` (by its prefix).
+OPTION_PLUGINS: dict[str, str] = {
+    "--cov": "pytest-cov",
+    "--no-cov": "pytest-cov",
+    "-n": "pytest-xdist",
+    "--numprocesses": "pytest-xdist",
+    "--dist": "pytest-xdist",
+    "--timeout": "pytest-timeout",
+    "--reruns": "pytest-rerunfailures",
+    "--benchmark": "pytest-benchmark",
+    "--asyncio-mode": "pytest-asyncio",
+    "--doctest-plus": "pytest-doctestplus",
+    "--mypy": "pytest-mypy",
+    "--randomly": "pytest-randomly",
+    "--hypothesis": "hypothesis",
+    "--mpl": "pytest-mpl",
+    "--remote-data": "pytest-remotedata",
+    "--snapshot": "syrupy",
+}
 _PACKAGING_FILES = ("pyproject.toml", "setup.cfg", "setup.py")
 # how a host that cannot be resolved or reached shows: npm, curl/git, urllib3 (pip)
 _UNREACHABLE = re.compile(
@@ -140,7 +162,7 @@ _VALUED_OPTIONS = {"-c", "--constraint", "-i", "--index-url", "--extra-index-url
 def remedies(failed: Candidate, log: str, tree: Tree) -> list[Candidate]:
     """What the log of `failed`'s attempt says to try next (none when it names no cure)."""
     config = failed.install_config
-    cures = (_pip_cure, _command_cure, _module_cure, _setuptools_cure, _import_mode_cure)
+    cures = (_pip_cure, _command_cure, _module_cure, _setuptools_cure, _option_cure, _import_mode_cure)
     found = (cure(config, log, tree) for cure in cures)
     return [candidate for candidate in found if candidate is not None]
 
@@ -199,6 +221,28 @@ def _setuptools_cure(config: dict[str, Any], log: str, _tree: Tree) -> Candidate
     }
     return Candidate(
         "setuptools of the cut-off, legacy editable (a setuptools warning failed the tests)", changed
+    )
+
+
+def _option_cure(config: dict[str, Any], log: str, _tree: Tree) -> Candidate | None:
+    match = _UNKNOWN_OPTION.search(log)
+    if match is None or config.get("log_parser") != "pytest":
+        return None
+    have = {normalized(_name(p)) for p in config.get("pip_packages") or []}
+    plugins: list[str] = []
+    for option in match.group("options").split():
+        name = option.split("=")[0]
+        plugin = next(
+            (p for prefix, p in OPTION_PLUGINS.items() if name == prefix or name.startswith(prefix + "-")),
+            None,
+        )
+        if plugin and normalized(plugin) not in have and plugin not in plugins:
+            plugins.append(plugin)
+    if not plugins:
+        return None
+    added = {**config, "pip_packages": [*(config.get("pip_packages") or []), *plugins]}
+    return Candidate(
+        f"with {' '.join(plugins)} (pytest: unrecognized {match.group('options').strip()[:60]})", added
     )
 
 

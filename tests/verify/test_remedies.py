@@ -215,3 +215,12 @@ def test_a_setuptools_warning_that_fails_the_suite_gets_the_era_s_setuptools(log
     assert found.install_config["env"] == {"SETUPTOOLS_ENABLE_FEATURES": "legacy-editable"}
     assert _remedies(log, found.install_config) == []
     assert _remedies("E   DeprecationWarning: numpy.float is deprecated\n") == []
+
+
+def test_an_addopts_option_no_plugin_adds_gets_its_plugin() -> None:
+    log = "ERROR: usage: x\nx: error: unrecognized arguments: --cov-config=pyproject.toml -n\n"
+    (found,) = _remedies(log)
+    assert found.install_config["pip_packages"][-2:] == ["pytest-cov", "pytest-xdist"]
+    assert found.label.startswith("with pytest-cov pytest-xdist (pytest: unrecognized --cov-config")
+    assert _remedies(log, found.install_config) == []
+    assert _remedies("error: unrecognized arguments: --frobnicate\n") == []
