@@ -123,7 +123,8 @@ _SETUPTOOLS_WARNING = re.compile(
     r"|site-packages/(?:setuptools|pkg_resources)/\S+: in \w+\n(?:.*\n){0,3}?E\s+\w*Warning:"
 )
 # the venv's setuptools as the cut-off had it (not the find-links one, which carries no date)
-ERA_SETUPTOOLS = "env -u PIP_FIND_LINKS python -m pip install 'setuptools<81'"
+# (forced: the newest below 81 already meets `<81`, and pip keeps what meets a requirement)
+ERA_SETUPTOOLS = "env -u PIP_FIND_LINKS python -m pip install --force-reinstall --no-deps 'setuptools<81'"
 LEGACY_EDITABLE = {"SETUPTOOLS_ENABLE_FEATURES": "legacy-editable"}
 _UNKNOWN_OPTION = re.compile(r"error: unrecognized arguments: (?P<options>.+)")
 # The plugins that add an option projects put in `addopts` (by its prefix).

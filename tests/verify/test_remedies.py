@@ -210,7 +210,7 @@ def test_the_loop_stops_when_the_install_cannot_reach_a_host(tmp_path: Path) -> 
 )
 def test_a_setuptools_warning_that_fails_the_suite_gets_the_era_s_setuptools(log: str) -> None:
     (found,) = _remedies(log)
-    era = "env -u PIP_FIND_LINKS python -m pip install 'setuptools<81'"
+    era = "env -u PIP_FIND_LINKS python -m pip install --force-reinstall --no-deps 'setuptools<81'"
     assert found.install_config["install"][-1] == era
     assert found.install_config["env"] == {"SETUPTOOLS_ENABLE_FEATURES": "legacy-editable"}
     assert _remedies(log, found.install_config) == []

@@ -3,10 +3,14 @@ tries what it points at next, through the real engine.
 
 `acme/stubby`'s requirements file lists a stub package that is on no index (withdrawn from PyPI,
 as `types-pkg_resources` was), and its tests run `java` when they are imported (as hydra's ANTLR
-build does). Neither cure is in the fixed candidate list.
+build does). `acme/vintage` (2022) imports pkg_resources in a `filterwarnings = error` suite, as
+pydantic 1.9 does: the env's setuptools warns there, the era's did not. No cure is in the fixed
+candidate list.
 """
 
 from __future__ import annotations
+
+from pathlib import Path
 
 import docker
 import pytest
@@ -25,7 +29,7 @@ from swegym_build.workspace import Workspace
 from tests.versions.githistory import GitHistory
 
 pytestmark = pytest.mark.docker
-REPO = "acme/stubby"
+REPO, VINTAGE = "acme/stubby", "acme/vintage"
 OFF = PythonDownloads("off")
 GONE = "swegym-build-withdrawn-stubs"  # no index has it
 REQUIREMENTS = f"pytest\n{GONE}  # type stubs\n"
@@ -54,6 +58,22 @@ packages = ["stubby"]
 }
 
 
+VINTAGE_FILES = {
+    "setup.py": "from setuptools import setup\nsetup(name='vintage', version='0.3', packages=['vintage'])\n",
+    "setup.cfg": "[tool:pytest]\nfilterwarnings =\n    error\n",
+    "vintage/__init__.py": "",
+    "tests/test_vintage.py": "import pkg_resources\n\n\ndef test_vintage():\n    pass\n",
+}
+
+
+def _row(repo: str, base: str, day: str) -> dict[str, object]:
+    return {
+        "repo": repo, "instance_id": f"{repo.replace('/', '__')}-1", "base_commit": base, "patch": "",
+        "test_patch": "", "problem_statement": "p", "hints_text": "", "created_at": f"{day}T12:00:00Z",
+        "pull_number": 1, "issue_numbers": [],
+    }  # fmt: skip
+
+
 @pytest.fixture(scope="module")
 def built(tmp_path_factory: pytest.TempPathFactory, docker_client: docker.DockerClient) -> Workspace:
     root = tmp_path_factory.mktemp("remedies")
@@ -62,19 +82,16 @@ def built(tmp_path_factory: pytest.TempPathFactory, docker_client: docker.Docker
         patch.setenv("SWEGYM_SPECS_DIR", str(root / "no-specs"))
         workspace = Workspace.resolve(root / "ws")
         base = GitHistory(workspace.mirror_dir(REPO)).commit(FILES, date="2024-05-01T10:00:00Z")
-        row = {
-            "repo": REPO, "instance_id": "acme__stubby-1", "base_commit": base, "patch": "",
-            "test_patch": "", "problem_statement": "p", "hints_text": "",
-            "created_at": "2024-05-01T12:00:00Z", "pull_number": 1, "issue_numbers": [],
-        }  # fmt: skip
-        write_jsonl_atomically(workspace.raw_file(REPO), [row])
+        write_jsonl_atomically(workspace.raw_file(REPO), [_row(REPO, base, "2024-05-01")])
+        old = GitHistory(workspace.mirror_dir(VINTAGE)).commit(VINTAGE_FILES, date="2022-06-01T10:00:00Z")
+        write_jsonl_atomically(workspace.raw_file(VINTAGE), [_row(VINTAGE, old, "2022-06-01")])
         state = StateStore(workspace.state_db)
         versions = run_versions(workspace, state, python=PythonOptions("nearest", OFF))
-        assert versions.outcomes == {"kept": 1}
+        assert versions.outcomes == {"kept": 2}
         options = VerifyOptions(VerifyLimits(max_attempts=4))
         summary = run_build(docker_client, workspace, state, read_versioned(workspace, None, None),
                             downloads=OFF, verify=options)  # fmt: skip
-    assert summary.outcomes == {"kept": 1}, summary.report.problems
+    assert summary.outcomes == {"kept": 2}, summary.report.problems
     return workspace
 
 
@@ -101,3 +118,21 @@ def test_the_repository_s_requirements_file_is_not_edited_in_the_image(
                                        user="swegym").decode()  # fmt: skip
     assert out.startswith(REQUIREMENTS)
     assert ".swegym" not in out and "1 passed" in out
+
+
+def test_a_setuptools_warning_the_era_did_not_have_gets_the_era_s_setuptools(
+    built: Workspace, docker_client: docker.DockerClient
+) -> None:
+    [record] = read_verifications(built, VINTAGE).values()
+    assert [(a.label, a.outcome) for a in record.attempts] == [
+        ("as drafted", "collection_errors"),
+        ("setuptools of the cut-off, legacy editable (a setuptools warning failed the tests)", "verified"),
+    ]
+    assert "pkg_resources is deprecated" in Path(record.attempts[0].log).read_text()
+    image = read_built(built)["acme__vintage-1"].image
+    version = "python -c 'import setuptools; print(setuptools.__version__)'"
+    script = f"cd /testbed && {version} && python -m pytest -q tests"
+    out = docker_client.containers.run(image, ["bash", "-c", script], network_mode="none", remove=True,
+                                       user="swegym").decode()  # fmt: skip
+    major = int(out.split()[0].split(".")[0])
+    assert major < 67 and "1 passed" in out  # June 2022's setuptools (62), not the env's newest
