@@ -233,7 +233,10 @@ class _Builder:
         try:
             image = ensure_env_image(self.client, recipe, self.workspace.mirror_dir(self.repo), log_file,
                                      self.notify, timeout=min(INSTALL_TIMEOUT, seconds_left))  # fmt: skip
-        except (BuildError, GitError) as error:
+        except GitError as error:
+            # the tree cannot be cut from the mirror (objects missing): every candidate needs it
+            raise AttemptFailed(ENV_FAILED, str(error), final=True) from error
+        except BuildError as error:
             raise AttemptFailed(ENV_FAILED, str(error)) from error
         return BuiltEnv(recipe, base, image)
 

@@ -38,12 +38,14 @@ Env = TypeVar("Env")
 
 
 class AttemptFailed(Exception):
-    """Raised by a build function: `reason` is a short code (`env_build_failed`, ...)."""
+    """Raised by a build function: `reason` is a short code (`env_build_failed`, ...). `final`:
+    no other candidate can get further (the repository's files cannot be read)."""
 
-    def __init__(self, reason: str, detail: str) -> None:
+    def __init__(self, reason: str, detail: str, final: bool = False) -> None:
         super().__init__(detail)
         self.reason = reason
         self.detail = detail
+        self.final = final
 
 
 @dataclass(frozen=True)
@@ -167,6 +169,10 @@ def verify_env(
             log.info(
                 "%s %s: attempt %d (%s) failed: %s", repo, version, number, candidate.label, failure.reason
             )
+            if failure.final:
+                first = failure.detail.splitlines()[0] if failure.detail else failure.reason
+                stopped = f"final: {first[:160]}"
+                break
             build_log = _read(folder / "build.log", failure.detail)
             host = unreachable(build_log)
             if host is not None:

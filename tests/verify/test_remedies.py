@@ -224,3 +224,17 @@ def test_an_addopts_option_no_plugin_adds_gets_its_plugin() -> None:
     assert found.label.startswith("with pytest-cov pytest-xdist (pytest: unrecognized --cov-config")
     assert _remedies(log, found.install_config) == []
     assert _remedies("error: unrecognized arguments: --frobnicate\n") == []
+
+
+def test_a_failure_no_candidate_can_get_past_ends_the_loop(tmp_path: Path) -> None:
+    fixed = [Candidate("as drafted", RECIPE), Candidate("Python 3.9", {**RECIPE, "python": "3.9"})]
+
+    def build(candidate: Candidate, log: Path, _left: float) -> str:
+        raise AttemptFailed("env_build_failed", "checkout-index failed: unable to read sha1 file", final=True)
+
+    def collect(env: str, candidate: Candidate, _log: Path) -> CollectionCheck:
+        raise AssertionError("nothing built")
+
+    record = verify_env("acme/widget", "1.0", "drafted", fixed, build, collect, tmp_path, VerifyLimits(5, 60))
+    assert len(record.verification.attempts) == 1
+    assert record.verification.stopped == "final: checkout-index failed: unable to read sha1 file"
