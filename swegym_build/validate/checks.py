@@ -7,7 +7,10 @@ collection of the test files the test patch leaves, read on the host with `ast` 
 the copies root dumped before the tests started: an id whose file is not one of them, or whose
 function or class no such file defines, is a phantom (printed by a test, not collected). Where
 the source cannot be known statically (a class with a base from elsewhere, a name bound by an
-import or an assignment, a file the host's Python cannot parse) any name below it is accepted.
+import or an assignment, a file the host's Python cannot parse) any name below it is accepted. A
+decorated test function may be expanded by its decorator into `name_<suffix>` tests
+(`parameterized.expand`: MONAI's `test_affine_grid_00`, ...; ddt's `@data`): those names are
+accepted beside it.
 """
 
 from __future__ import annotations
@@ -93,6 +96,7 @@ def _unittest_summary(log: str, statuses: dict[str, TestStatus]) -> tuple[str | 
 class _Scope:
     names: dict[str, _Scope | None] = field(default_factory=dict)  # None: a function (a leaf)
     open: bool = False  # names not listed may still exist
+    expanded: set[str] = field(default_factory=set)  # decorated functions: `name_*` exist too
 
 
 class Collection:
@@ -140,6 +144,9 @@ def _resolves(scope: _Scope | None, parts: list[str]) -> bool:
         if scope is None:
             return False  # below a function
         if part not in scope.names:
+            if any(part.startswith(f"{name}_") for name in scope.expanded):
+                scope = None
+                continue
             return scope.open
         scope = scope.names[part]
     return True
@@ -160,6 +167,8 @@ def _body_scope(body: list[ast.stmt]) -> _Scope:
     for node in body:
         if isinstance(node, (ast.FunctionDef, ast.AsyncFunctionDef)):
             scope.names[node.name] = None
+            if node.decorator_list:
+                scope.expanded.add(node.name)
         elif isinstance(node, ast.ClassDef):
             inner = _body_scope(node.body)
             bases = {ast.unparse(base) for base in node.bases}
@@ -187,5 +196,6 @@ def _body_scope(body: list[ast.stmt]) -> _Scope:
             inner = _body_scope(nested)
             for defined, value in inner.names.items():
                 scope.names.setdefault(defined, value)
+            scope.expanded |= inner.expanded
             scope.open = scope.open or inner.open
     return scope

@@ -153,3 +153,18 @@ def test_unittest_closing_summary_and_collection(tmp_path: Path) -> None:
     assert check_side("unittest", cut, 1, files).problem == NO_CLOSING_SUMMARY
     forged_ok = cut + "\nRan 3 tests in 0.001s\n\nOK\n"
     assert check_side("unittest", forged_ok, 0, files).problem == SUMMARY_MISMATCH
+
+
+def test_tests_a_decorator_expands_are_accepted_beside_the_function() -> None:
+    # MONAI's way: `parameterized.expand` turns test_affine_grid into test_affine_grid_00, _01, ...
+    source = (
+        "from parameterized import parameterized\nimport unittest\n"
+        "class TestAffineGrid(unittest.TestCase):\n"
+        "    @parameterized.expand(TEST_CASES)\n    def test_affine_grid(self, args):\n        pass\n"
+        "    def test_plain(self):\n        pass\n"
+    )
+    collection = Collection({"tests/test_affine_grid.py": source})
+    assert collection.has("pytest", "tests/test_affine_grid.py::TestAffineGrid::test_affine_grid_00")
+    assert collection.has("unittest", "tests.test_affine_grid.TestAffineGrid.test_affine_grid_1_shift")
+    for phantom in ("test_plain_0", "test_affine", "test_other"):
+        assert not collection.has("pytest", f"tests/test_affine_grid.py::TestAffineGrid::{phantom}"), phantom
