@@ -33,7 +33,9 @@ TIMED_OUT = "timed_out"
 NOT_CHECKABLE = "not_checkable"
 
 # pytest's `-q` summary ("2 tests collected, 1 error in 1.6s"; older: "collected 2 items")
-_TESTS = re.compile(r"^(\d+) tests? collected\b|^collected (\d+) items?\b", re.MULTILINE)
+# `-q` alone: `N tests collected in`; with a test_cmd's own -v (net verbosity above 0) the line is
+# framed `==== N tests collected in S s ====` and the header says `collecting ... collected N items`
+_TESTS = re.compile(r"^=*\s*(\d+) tests? collected\b|\bcollected (\d+) items?\b", re.MULTILINE)
 _SUMMARY_ERRORS = re.compile(r"\b(\d+) errors?\b(?: in |$)", re.MULTILINE)
 _NODE_ID = re.compile(r"^\S+\.py::\S", re.MULTILINE)
 _PER_FILE = re.compile(r"^\S+\.py: (\d+)$", re.MULTILINE)

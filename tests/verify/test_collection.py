@@ -96,3 +96,10 @@ def test_a_test_command_with_its_own_quiet_flag_still_counts_its_tests(project: 
     # `pytest -q` + the check's `--collect-only -q` is pytest's `-qq`: one `file: count` line a file
     check = judge_collection(*run_here(project, {"log_parser": "pytest", "test_cmd": "pytest -q"}))
     assert check.verified and check.tests == 2, check.log
+
+
+def test_a_test_command_with_its_own_verbose_flags_still_counts_its_tests(project: Path) -> None:
+    # pydantic's `pytest -vv` + `--collect-only -q`: a `<Function ...>` tree and a framed total
+    check = judge_collection(*run_here(project, {"log_parser": "pytest", "test_cmd": "pytest -vv"}))
+    assert "<TestCaseFunction test_a>" in check.log
+    assert check.verified and check.tests == 2, check.log
