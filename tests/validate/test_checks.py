@@ -7,6 +7,8 @@ from pathlib import Path
 
 import pytest
 
+from swegym_build.records import InstallConfig
+from swegym_build.validate import evalscript
 from swegym_build.validate.checks import NO_CLOSING_SUMMARY, SUMMARY_MISMATCH, Collection, check_side
 from swegym_build.validate.parsers import TestStatus
 from tests.validate.test_parsers import LOGS, PYTEST_SAMPLE, UNITTEST_SAMPLE, run, run_pytest
@@ -168,3 +170,22 @@ def test_tests_a_decorator_expands_are_accepted_beside_the_function() -> None:
     assert collection.has("unittest", "tests.test_affine_grid.TestAffineGrid.test_affine_grid_1_shift")
     for phantom in ("test_plain_0", "test_affine", "test_other"):
         assert not collection.has("pytest", f"tests/test_affine_grid.py::TestAffineGrid::{phantom}"), phantom
+
+
+def test_a_touched_file_that_does_not_collect_leaves_the_others_tests_on_the_side(tmp_path: Path) -> None:
+    # the before side of a typical task: the new test file imports what only the fix adds
+    (tmp_path / "tests").mkdir()
+    files = {
+        "tests/test_old.py": "def test_old():\n    pass\n",
+        "tests/test_new.py": "from calc import not_yet\n\n\ndef test_new():\n    pass\n",
+    }
+    for path, text in files.items():
+        (tmp_path / path).write_text(text)
+    config = InstallConfig(python="3.11", test_cmd="python -m pytest -rA", log_parser="pytest")
+    patch = "".join(f"diff --git a/{p} b/{p}\n--- /dev/null\n+++ b/{p}\n@@ -0,0 +1 @@\n+x\n" for p in files)
+    command = evalscript.test_command(config, patch)
+    assert command.startswith("python -m pytest -rA --continue-on-collection-errors ")
+    log = run(tmp_path, "-m", "pytest", *command.split()[3:])
+    check = check_side("pytest", log, 1, files)
+    assert check.problem is None, check.detail
+    assert check.statuses == {"tests/test_old.py::test_old": TestStatus.PASSED}  # a P2P, not a F2P
