@@ -238,3 +238,12 @@ def test_a_failure_no_candidate_can_get_past_ends_the_loop(tmp_path: Path) -> No
     record = verify_env("acme/widget", "1.0", "drafted", fixed, build, collect, tmp_path, VerifyLimits(5, 60))
     assert len(record.verification.attempts) == 1
     assert record.verification.stopped == "final: checkout-index failed: unable to read sha1 file"
+
+
+def test_the_env_build_s_own_pkg_resources_warning_is_not_a_setuptools_failure() -> None:
+    # every env build log holds it (the Dockerfile imports pkg_resources to check the seed)
+    log = (
+        "<string>:1: UserWarning: pkg_resources is deprecated as an API. See https://setuptools.pypa.io/\n"
+        "ERROR: Project file:///testbed refuses an editable install\n"
+    )
+    assert _remedies(log) == []
