@@ -126,7 +126,7 @@ def test_a_setuptools_warning_the_era_did_not_have_gets_the_era_s_setuptools(
     [record] = read_verifications(built, VINTAGE).values()
     assert [(a.label, a.outcome) for a in record.attempts] == [
         ("as drafted", "collection_errors"),
-        ("setuptools of the cut-off, legacy editable (a setuptools warning failed the tests)", "verified"),
+        ("setuptools of the cut-off (a setuptools warning failed the tests)", "verified"),
     ]
     assert "pkg_resources is deprecated" in Path(record.attempts[0].log).read_text()
     image = read_built(built)["acme__vintage-1"].image
