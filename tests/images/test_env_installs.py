@@ -181,3 +181,24 @@ def test_the_version_git_describe_gives_is_the_release_before_the_base(
     assert out.split() == ["v1.4.0", "1.4.0"]  # not v1.5.0, the future; not 0+unknown
     env_out = docker_client.containers.run(built.env_image, ["bash", "-c", "ls -a /testbed"], remove=True)
     assert b".git" not in env_out.split()  # the env install's .git is in no layer
+
+
+def test_the_test_user_can_commit_to_a_repository_of_its_own(
+    tmp_path: Path, docker_client: docker.DockerClient
+) -> None:
+    # dvc's experiment tests commit in temporary repositories ("Git username and email must be
+    # configured" without an identity)
+    files = {
+        "pyproject.toml": PYPROJECT,
+        "grammar/__init__.py": "",
+        "tests/test_java.py": "def test_x():\n    pass\n",
+    }
+    workspace = _build(
+        tmp_path, docker_client, SPEC.replace("  apt_packages: [default-jre-headless]\n", ""), files
+    )
+    script = (
+        "cd /tmp && git init -q own && cd own && git commit -q --allow-empty -m x && git log --format=%an"
+    )
+    out = docker_client.containers.run(read_built(workspace)["acme__grammar-1"].image, ["bash", "-c", script],
+                                       network_mode="none", remove=True, user="swegym")  # fmt: skip
+    assert out.decode().split() == ["swegym"]
