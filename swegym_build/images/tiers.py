@@ -27,6 +27,7 @@ from pathlib import Path
 from typing import Any
 
 import docker
+import requests
 
 from swegym_build.dockerio import existing_image
 from swegym_build.errors import BuildError
@@ -276,7 +277,14 @@ def _run_and_commit(
     try:
         container.put_archive("/", payload.read_bytes())
         container.start()
-        exit_code = int(container.wait(timeout=timeout)["StatusCode"])
+        try:
+            exit_code = int(container.wait(timeout=timeout)["StatusCode"])
+        except (requests.exceptions.ReadTimeout, requests.exceptions.ConnectionError) as error:
+            # docker-py's wait ends in a read timeout when the run outlives `timeout`; a loaded
+            # engine answering late looks the same. Either way this attempt is over.
+            raise BuildError(
+                f"building {what} failed: the run did not finish within {timeout:.0f} s"
+            ) from error
         log_file.parent.mkdir(parents=True, exist_ok=True)
         with log_file.open("ab" if append_log else "wb") as out:
             out.write(container.logs(stdout=True, stderr=True))

@@ -7,6 +7,7 @@ The root filesystem and the base image are cached per machine (`$SWEGYM_CACHE_DI
 from __future__ import annotations
 
 import os
+import tarfile
 import time
 from collections.abc import Iterator
 from pathlib import Path
@@ -17,7 +18,7 @@ import pytest
 from swegym_build.cache import CACHE_DIR_ENV
 from swegym_build.errors import BuildError
 from swegym_build.images import base_image as base_image_module
-from swegym_build.images import ensure_base_image
+from swegym_build.images import ensure_base_image, tiers
 from swegym_build.images import rootfs as rootfs_module
 from swegym_build.images.base_image import BaseImage
 from swegym_build.images.rootfs import rootfs_tag
@@ -250,3 +251,21 @@ def test_host_ca_certificates_are_read_for_the_image(tmp_path: Path, monkeypatch
     (tmp_path / "notes.txt").write_text("not a certificate")
     monkeypatch.setattr(base_image_module, "HOST_CA_DIR", tmp_path)
     assert base_image_module.host_ca_certificates() == {"corp_proxy.crt": "PEM"}
+
+
+@pytest.mark.docker
+def test_an_install_run_that_outlives_its_time_is_a_build_failure_not_a_crash(
+    client: docker.DockerClient, base311: BaseImage, tmp_path: Path
+) -> None:
+    # docker-py's wait ends in a requests read timeout, which crashed the whole build stage
+    # (a drafted hydra candidate given the few minutes left of its budget)
+    payload = tmp_path / "empty.tar"
+    with tarfile.open(payload, "w"):
+        pass
+    labels = tier_labels("env", repo="acme/slow", version="1.0", commit="0" * 40)
+    started = time.monotonic()
+    with pytest.raises(BuildError, match="did not finish within 3 s"):
+        tiers._run_and_commit(client, base311.image_id, ["sleep", "60"], payload, "swegym-build-env:slow",
+                              labels, tmp_path / "run.log", "the env image of acme/slow 1.0", 3)  # fmt: skip
+    assert time.monotonic() - started < 30
+    assert not client.containers.list(all=True, filters={"label": f"{OWNER_LABEL}.repo=acme/slow"})
