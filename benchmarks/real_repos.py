@@ -126,6 +126,9 @@ def candidates(mirror: Path, since: str, until: str, patterns: list[str] | None)
     """Merged PRs on the default branch between `since` and `until`, oldest first, that change
     Python code and tests and are not huge."""
     heads = pull_heads(mirror)
+    # A bare date is that day at the current time of day to git: the window (and so the sample)
+    # moved through the day (pydantic's PR 4406, then 4450, then 4455). Midnight UTC, explicitly.
+    since, until = (f"{day} 00:00:00 +0000" if len(day) == 10 else day for day in (since, until))
     window = ("--first-parent", f"--since={since}", f"--until={until}", "--format=%x00%H %P%x01%cI%x01%s")
     try:
         out = git(mirror, "log", *window, "--diff-merges=first-parent", "--numstat", "--no-renames", "HEAD")
