@@ -53,6 +53,7 @@ from swegym_build.verify.loop import (
     EnvVerification,
     Origin,
     VerifyLimits,
+    no_remedy,
     verify_env,
 )
 from swegym_build.verify.records import read_verifications, write_verification
@@ -127,7 +128,7 @@ def verify_version(
             return reused
     notify(f"verifying the recipe of {repo} {version}")
     log_dir = workspace.log_dir("build", f"verify-{repo_slug(repo)}-{version}")
-    remedy = _remedy(mirror, setup_commit) if origin == "drafted" else _no_remedy
+    remedy = _remedy(mirror, setup_commit) if origin == "drafted" else no_remedy
     loop = verify_env(repo, version, origin, tried, builder.build, builder.collect, log_dir, options.limits,
                       remedy=remedy, unreachable=unreachable_host)  # fmt: skip
     verification = replace(loop.verification, inputs_key=key, image=loop.env.image.tag if loop.env else "")
@@ -199,10 +200,6 @@ class _LazyTree:
             return snapshot.read(path) if snapshot else None
         except GitError:
             return None
-
-
-def _no_remedy(_candidate: Candidate, _log: str) -> list[Candidate]:
-    return []  # a shipped recipe is tried as it is
 
 
 @dataclass

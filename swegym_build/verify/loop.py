@@ -121,6 +121,11 @@ class LoopResult(Generic[Env]):
     envs_built: list[Env] = field(default_factory=list)
 
 
+def no_remedy(_candidate: Candidate, _log: str) -> list[Candidate]:
+    """No failure-driven candidates: the list is tried as it is (a shipped recipe)."""
+    return []
+
+
 def verify_env(
     repo: str,
     version: str,
@@ -131,7 +136,7 @@ def verify_env(
     log_dir: Path,
     limits: VerifyLimits,
     clock: Callable[[], float] = time.monotonic,
-    remedy: Callable[[Candidate, str], list[Candidate]] = lambda _candidate, _log: [],
+    remedy: Callable[[Candidate, str], list[Candidate]] = no_remedy,
     unreachable: Callable[[str], str | None] = lambda _log: None,
 ) -> LoopResult[Env]:
     """Build and check `tried` in order until one verifies.

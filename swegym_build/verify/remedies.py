@@ -47,6 +47,8 @@ import sys
 from collections.abc import Callable, Collection
 from typing import Any, Protocol
 
+from packaging.utils import canonicalize_name
+
 from swegym_build.specs.drafting.metadata import requirement_files
 from swegym_build.verify.candidates import Candidate
 
@@ -225,7 +227,7 @@ def _option_cure(config: dict[str, Any], log: str, _tree: Tree) -> Candidate | N
     match = _UNKNOWN_OPTION.search(log)
     if match is None or config.get("log_parser") != "pytest":
         return None
-    have = {normalized(_name(p)) for p in config.get("pip_packages") or []}
+    packages = list(config.get("pip_packages") or [])
     plugins: list[str] = []
     for option in match.group("options").split():
         name = option.split("=")[0]
@@ -233,11 +235,15 @@ def _option_cure(config: dict[str, Any], log: str, _tree: Tree) -> Candidate | N
             (p for prefix, p in OPTION_PLUGINS.items() if name == prefix or name.startswith(prefix + "-")),
             None,
         )
-        if plugin and normalized(plugin) not in have and plugin not in plugins:
+        if (
+            plugin
+            and not any(_is_named(p, canonicalize_name(plugin)) for p in packages)
+            and plugin not in plugins
+        ):
             plugins.append(plugin)
     if not plugins:
         return None
-    added = {**config, "pip_packages": [*(config.get("pip_packages") or []), *plugins]}
+    added = {**config, "pip_packages": [*packages, *plugins]}
     return Candidate(
         f"with {' '.join(plugins)} (pytest: unrecognized {match.group('options').strip()[:60]})", added
     )
@@ -254,22 +260,18 @@ def _import_mode_cure(config: dict[str, Any], log: str, _tree: Tree) -> Candidat
 
 def _missing_module(config: dict[str, Any], module: str, tree: Tree) -> Candidate | None:
     top = module.split(".")[0]
-    if (
-        top in sys.stdlib_module_names
-        and module not in MODULE_DISTRIBUTIONS
-        and top not in MODULE_DISTRIBUTIONS
-    ):
+    if top in sys.stdlib_module_names and top not in MODULE_DISTRIBUTIONS:
         return None
     own = {top, f"{top}.py"}
     if any(path.split("/")[0] in own or path.split("/")[:2] == ["src", top] for path in tree.files):
         return None  # the project's own module: its install is what is wrong
     distribution = MODULE_DISTRIBUTIONS.get(module) or MODULE_DISTRIBUTIONS.get(top) or top
-    wanted = normalized(distribution)
+    wanted = canonicalize_name(distribution)
     why = f"No module named '{module}'"
     installed = _installed_files(config, tree)
     for path in requirement_files(tree.files):
         text = tree.read(path) or ""
-        if any(_line_names(line, wanted) for line in text.splitlines()):
+        if any(_is_named(line, wanted) for line in text.splitlines()):
             if path in installed:
                 return None  # installed already: the module comes from elsewhere
             command = f"python -m pip install -r {shlex.quote(path)}"
@@ -279,7 +281,7 @@ def _missing_module(config: dict[str, Any], module: str, tree: Tree) -> Candidat
     if re.search(rf"(?<![\w.-]){_spelled(wanted)}(?![\w.-]*\w)", packaging, re.IGNORECASE):
         return None  # an extra or the project's own requirements name it: the fixed list's extras
     packages = list(config.get("pip_packages") or [])
-    if any(normalized(_name(p)) == wanted for p in packages):
+    if any(_is_named(p, wanted) for p in packages):
         return None
     return Candidate(
         f"with pip package {distribution} ({why})", {**config, "pip_packages": [*packages, distribution]}
@@ -305,13 +307,8 @@ def _installed_files(config: dict[str, Any], tree: Tree) -> set[str]:
 
 
 def _spelled(wanted: str) -> str:
-    """A regular expression for every spelling of a normalized name."""
+    """A regular expression for every spelling of a canonical (PEP 503) name."""
     return "[-_.]+".join(re.escape(part) for part in wanted.split("-"))
-
-
-def normalized(name: str) -> str:
-    """PEP 503: names equal up to case and runs of `-_.`."""
-    return re.sub(r"[-_.]+", "-", name).lower()
 
 
 def _name(requirement: str) -> str:
@@ -324,12 +321,13 @@ def _change_requirement(
 ) -> dict[str, Any] | None:
     """`config` with requirement `name` dropped (or unpinned) where the recipe names it; None when
     it names it nowhere."""
-    wanted = normalized(name)
+    wanted = canonicalize_name(name)
 
     def change(requirement: str) -> str | None:
-        match = _NAME.match(requirement)
-        if not match or normalized(match.group(1)) != wanted:
+        if not _is_named(requirement, wanted):
             return requirement
+        match = _NAME.match(requirement)
+        assert match is not None
         return f"{match.group(1)}{match.group(2) or ''}" if unpin else None
 
     packages = list(config.get("pip_packages") or [])
@@ -367,7 +365,7 @@ def _change_step(
             # a copy an earlier remedy filtered is filtered again in place
             original = path.removesuffix(FILTERED_SUFFIX)
             text = read_file(original)
-            if text is not None and any(_line_names(line, wanted) for line in text.splitlines()):
+            if text is not None and any(_is_named(line, wanted) for line in text.splitlines()):
                 filters.append(_filter(original, wanted, unpin, again=original != path))
                 path = original + FILTERED_SUFFIX
             out += [word, path]
@@ -391,9 +389,11 @@ def _change_step(
     return " && ".join([*filters, shlex.join(out)])
 
 
-def _line_names(line: str, wanted: str) -> bool:
-    match = _NAME.match(line)
-    return match is not None and normalized(match.group(1)) == wanted
+def _is_named(requirement: str, wanted: str) -> bool:
+    """Whether a requirement (a `pip_packages` entry, an argument, a requirements file line)
+    names the canonical name `wanted`."""
+    match = _NAME.match(requirement)
+    return match is not None and canonicalize_name(match.group(1)) == wanted
 
 
 def _filter(path: str, wanted: str, unpin: bool, again: bool) -> str:
