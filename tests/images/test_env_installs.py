@@ -22,22 +22,21 @@ from swegym_build.state import StateStore
 from swegym_build.verify.records import read_verifications
 from swegym_build.versions.stage import PythonOptions, run_versions
 from swegym_build.workspace import Workspace
-from tests.versions.githistory import GitHistory
+from tests.versions.githistory import GitHistory, raw_row
 
 pytestmark = pytest.mark.docker
 REPO = "acme/grammar"
-SPEC = """\
-repo: acme/grammar
-defaults:
-  python: "3.11"
-  install: [python -m pip install -e .]
-  pip_packages: [pytest]
-  apt_packages: [default-jre-headless]
-  test_cmd: python -m pytest -q
-  log_parser: pytest
-versions:
-  "*": {}
-"""
+
+
+def _spec(install: str = "[python -m pip install -e .]", apt: str = "[]") -> str:
+    """acme/grammar's spec: one recipe for every version, `install` and `apt` as YAML lists."""
+    return (
+        "repo: acme/grammar\ndefaults:\n  python: '3.11'\n"
+        f"  install: {install}\n  pip_packages: [pytest]\n  apt_packages: {apt}\n"
+        "  test_cmd: python -m pytest -q\n  log_parser: pytest\nversions:\n  '*': {}\n"
+    )
+
+
 PYPROJECT = """\
 [build-system]
 requires = ["setuptools>=64"]
@@ -77,12 +76,7 @@ def _build(
         workspace = Workspace.resolve(tmp_path / "ws")
         history = GitHistory(workspace.mirror_dir(REPO))
         base = files(history) if callable(files) else history.commit(files, date="2024-05-01T10:00:00Z")
-        row = {
-            "repo": REPO, "instance_id": "acme__grammar-1", "base_commit": base, "patch": "",
-            "test_patch": "", "problem_statement": "p", "hints_text": "",
-            "created_at": "2024-05-01T12:00:00Z", "pull_number": 1, "issue_numbers": [],
-        }  # fmt: skip
-        write_jsonl_atomically(workspace.raw_file(REPO), [row])
+        write_jsonl_atomically(workspace.raw_file(REPO), [raw_row(REPO, 1, base, "2024-05-01")])
         state = StateStore(workspace.state_db)
         versions = run_versions(workspace, state, python=PythonOptions("nearest", PythonDownloads("off")))
         assert versions.outcomes == {"kept": 1}
@@ -97,7 +91,7 @@ def test_a_java_runtime_installs_and_runs_in_the_env(
     tmp_path: Path, docker_client: docker.DockerClient
 ) -> None:
     files = {"pyproject.toml": PYPROJECT, "grammar/__init__.py": "", "tests/test_java.py": TEST}
-    workspace = _build(tmp_path, docker_client, SPEC, files)
+    workspace = _build(tmp_path, docker_client, _spec(apt="[default-jre-headless]"), files)
     image = read_built(workspace)["acme__grammar-1"].image
     out = docker_client.containers.run(
         image, ["java", "-version"], network_mode="none", remove=True, user="swegym", stderr=True
@@ -105,17 +99,7 @@ def test_a_java_runtime_installs_and_runs_in_the_env(
     assert b"openjdk" in out.lower()
 
 
-OLD_PIP_SPEC = """\
-repo: acme/grammar
-defaults:
-  python: "3.11"
-  install: ["python -m pip install 'pip<24.1'", python -m pip install -e .]
-  pip_packages: [pytest]
-  test_cmd: python -m pytest -q
-  log_parser: pytest
-versions:
-  "*": {}
-"""
+OLD_PIP_INSTALL = """["python -m pip install 'pip<24.1'", python -m pip install -e .]"""
 # an isolated build (pyproject's build-system) of a setup.py that imports pkg_resources
 OLD_SETUP = {
     "pyproject.toml": '[build-system]\nrequires = ["setuptools"]\nbuild-backend = "setuptools.build_meta"\n',
@@ -131,24 +115,13 @@ OLD_SETUP = {
 def test_an_old_pip_s_isolated_builds_keep_a_setuptools_with_pkg_resources(
     tmp_path: Path, docker_client: docker.DockerClient
 ) -> None:
-    workspace = _build(tmp_path, docker_client, OLD_PIP_SPEC, OLD_SETUP)
+    workspace = _build(tmp_path, docker_client, _spec(install=OLD_PIP_INSTALL), OLD_SETUP)
     image = read_built(workspace)["acme__grammar-1"].image
     out = docker_client.containers.run(image, ["python", "-m", "pip", "--version"], network_mode="none",
                                        remove=True, user="swegym")  # fmt: skip
     assert out.split()[1].startswith(b"24.0")  # the recipe's pip: the cut-off unknown to it
 
 
-TAGGED_SPEC = """\
-repo: acme/grammar
-defaults:
-  python: "3.11"
-  install: [python -m pip install -e .]
-  pip_packages: [pytest]
-  test_cmd: python -m pytest -q
-  log_parser: pytest
-versions:
-  "*": {}
-"""
 # versioneer's way: the version is what `git describe` says (no tag: `0+unknown`)
 DESCRIBED = {
     "setup.py": (
@@ -171,7 +144,7 @@ def test_the_version_git_describe_gives_is_the_release_before_the_base(
         mirror.tag("v1.5.0", mirror.commit({"grammar/later.py": "Y = 1\n"}, date="2024-06-01T10:00:00Z"))
         return base
 
-    workspace = _build(tmp_path, docker_client, TAGGED_SPEC, history)
+    workspace = _build(tmp_path, docker_client, _spec(), history)
     built = read_built(workspace)["acme__grammar-1"]
     script = (
         "cd /testbed && git tag && python -c 'import importlib.metadata as m; print(m.version(\"grammar\"))'"
@@ -193,9 +166,7 @@ def test_the_test_user_can_commit_to_a_repository_of_its_own(
         "grammar/__init__.py": "",
         "tests/test_java.py": "def test_x():\n    pass\n",
     }
-    workspace = _build(
-        tmp_path, docker_client, SPEC.replace("  apt_packages: [default-jre-headless]\n", ""), files
-    )
+    workspace = _build(tmp_path, docker_client, _spec(), files)
     script = (
         "cd /tmp && git init -q own && cd own && git commit -q --allow-empty -m x && git log --format=%an"
     )

@@ -24,7 +24,7 @@ from swegym_build.state import StateStore
 from swegym_build.testing.nofuture import dump, future_in_image
 from swegym_build.versions.stage import PythonOptions, run_versions
 from swegym_build.workspace import Workspace
-from tests.versions.githistory import GitHistory
+from tests.versions.githistory import GitHistory, raw_row
 
 pytestmark = pytest.mark.docker
 REPO = "acme/gadget"
@@ -72,11 +72,7 @@ def _history(mirror: Path) -> list[dict]:
 
     def instance(number: int, files: dict[str, str | None], day: str) -> None:
         base = history.commit(files, date=f"{day}T10:00:00Z")
-        rows.append({
-            "repo": REPO, "instance_id": f"acme__gadget-{number}", "base_commit": base, "patch": "",
-            "test_patch": "", "problem_statement": "p", "hints_text": "", "created_at": f"{day}T12:00:00Z",
-            "pull_number": number, "issue_numbers": [],
-        })  # fmt: skip
+        rows.append(raw_row(REPO, number, base, day))
 
     common = {"tests/__init__.py": "", "tests/helpers.py": "def answer():\n    return 42\n",
               "tests/test_answer.py": HELPER_TEST}  # fmt: skip

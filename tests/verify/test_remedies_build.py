@@ -26,7 +26,7 @@ from swegym_build.verify.loop import VerifyLimits
 from swegym_build.verify.records import read_verifications
 from swegym_build.versions.stage import PythonOptions, run_versions
 from swegym_build.workspace import Workspace
-from tests.versions.githistory import GitHistory
+from tests.versions.githistory import GitHistory, raw_row
 
 pytestmark = pytest.mark.docker
 REPO, VINTAGE = "acme/stubby", "acme/vintage"
@@ -66,14 +66,6 @@ VINTAGE_FILES = {
 }
 
 
-def _row(repo: str, base: str, day: str) -> dict[str, object]:
-    return {
-        "repo": repo, "instance_id": f"{repo.replace('/', '__')}-1", "base_commit": base, "patch": "",
-        "test_patch": "", "problem_statement": "p", "hints_text": "", "created_at": f"{day}T12:00:00Z",
-        "pull_number": 1, "issue_numbers": [],
-    }  # fmt: skip
-
-
 @pytest.fixture(scope="module")
 def built(tmp_path_factory: pytest.TempPathFactory, docker_client: docker.DockerClient) -> Workspace:
     root = tmp_path_factory.mktemp("remedies")
@@ -82,9 +74,9 @@ def built(tmp_path_factory: pytest.TempPathFactory, docker_client: docker.Docker
         patch.setenv("SWEGYM_SPECS_DIR", str(root / "no-specs"))
         workspace = Workspace.resolve(root / "ws")
         base = GitHistory(workspace.mirror_dir(REPO)).commit(FILES, date="2024-05-01T10:00:00Z")
-        write_jsonl_atomically(workspace.raw_file(REPO), [_row(REPO, base, "2024-05-01")])
+        write_jsonl_atomically(workspace.raw_file(REPO), [raw_row(REPO, 1, base, "2024-05-01")])
         old = GitHistory(workspace.mirror_dir(VINTAGE)).commit(VINTAGE_FILES, date="2022-06-01T10:00:00Z")
-        write_jsonl_atomically(workspace.raw_file(VINTAGE), [_row(VINTAGE, old, "2022-06-01")])
+        write_jsonl_atomically(workspace.raw_file(VINTAGE), [raw_row(VINTAGE, 1, old, "2022-06-01")])
         state = StateStore(workspace.state_db)
         versions = run_versions(workspace, state, python=PythonOptions("nearest", OFF))
         assert versions.outcomes == {"kept": 2}

@@ -35,7 +35,7 @@ from swegym_build.verify.loop import VerifyLimits
 from swegym_build.verify.records import read_verifications
 from swegym_build.versions.stage import PythonOptions, run_versions
 from swegym_build.workspace import Workspace
-from tests.versions.githistory import GitHistory
+from tests.versions.githistory import GitHistory, raw_row
 
 pytestmark = pytest.mark.docker
 DRAFTY, SHIPPED = "acme/drafty", "acme/shipped"
@@ -80,14 +80,6 @@ def _version(version: str, test: str, **setup: object) -> dict[str, str | None]:
     }
 
 
-def _row(repo: str, number: int, base: str, day: str) -> dict[str, object]:
-    return {
-        "repo": repo, "instance_id": f"{repo.replace('/', '__')}-{number}", "base_commit": base,
-        "patch": "", "test_patch": "", "problem_statement": "p", "hints_text": "",
-        "created_at": f"{day}T12:00:00Z", "pull_number": number, "issue_numbers": [],
-    }  # fmt: skip
-
-
 def _histories(workspace: Workspace) -> None:
     drafty = GitHistory(workspace.mirror_dir(DRAFTY))
     eras = [
@@ -103,16 +95,16 @@ def _histories(workspace: Workspace) -> None:
         if version == "0.2":
             # the version's oldest base (the env tree) does not need six yet, its newest does
             older = {**tree, "tests/test_drafty.py": tree["tests/test_drafty.py"].replace(test, "")}  # type: ignore[union-attr]
-            rows.append(_row(DRAFTY, 5, drafty.commit(older, date="2023-06-20T10:00:00Z"), "2023-06-20"))
+            rows.append(raw_row(DRAFTY, 5, drafty.commit(older, date="2023-06-20T10:00:00Z"), "2023-06-20"))
             tree = {"tests/test_drafty.py": tree["tests/test_drafty.py"], "tests/test_gone.py": None}
         elif version == "0.1":
             tree["tests/test_gone.py"] = "def test_gone():\n    pass\n"
-        rows.append(_row(DRAFTY, number, drafty.commit(tree, date=f"{day}T10:00:00Z"), day))
+        rows.append(raw_row(DRAFTY, number, drafty.commit(tree, date=f"{day}T10:00:00Z"), day))
     write_jsonl_atomically(workspace.raw_file(DRAFTY), rows)
     shipped = GitHistory(workspace.mirror_dir(SHIPPED))
     tree = _version("0.1", "", pythons=("3.11",), refuse_editable=True)
     base = shipped.commit(tree, date="2023-06-01T10:00:00Z")
-    write_jsonl_atomically(workspace.raw_file(SHIPPED), [_row(SHIPPED, 1, base, "2023-06-01")])
+    write_jsonl_atomically(workspace.raw_file(SHIPPED), [raw_row(SHIPPED, 1, base, "2023-06-01")])
 
 
 @pytest.fixture(scope="module")

@@ -78,3 +78,12 @@ class GitHistory:
             return self.git("rev-parse", "--verify", "--quiet", f"refs/heads/{branch}")
         except subprocess.CalledProcessError:
             return None
+
+
+def raw_row(repo: str, number: int, base: str, day: str) -> dict[str, object]:
+    """A SWE-Gym Raw row for PR `number` of `repo` at `base`, opened on `day`, with no patches."""
+    return {
+        "repo": repo, "instance_id": f"{repo.replace('/', '__')}-{number}", "base_commit": base,
+        "patch": "", "test_patch": "", "problem_statement": "p", "hints_text": "",
+        "created_at": f"{day}T12:00:00Z", "pull_number": number, "issue_numbers": [],
+    }  # fmt: skip

@@ -17,7 +17,7 @@ from swegym_build.state import StateStore
 from swegym_build.versions.python_choice import ProjectPythons, project_pythons
 from swegym_build.versions.stage import NO_PYTHON, PythonOptions, VersionsSummary, run_versions
 from swegym_build.workspace import Workspace
-from tests.versions.githistory import GitHistory
+from tests.versions.githistory import GitHistory, raw_row
 
 REPO = "acme/widget"
 DEBIAN_ONLY = PythonDownloads(mirror="off")
@@ -39,11 +39,7 @@ def _project(workspace: Workspace, files: dict[str, str]) -> None:
         commit = history.commit(
             {**files, "widget/__init__.py": f"__version__ = '1.2.{number}'\n"}, date=f"{day}T10:00:00Z"
         )
-        rows.append({
-            "repo": REPO, "instance_id": f"acme__widget-{number}", "base_commit": commit, "patch": "",
-            "test_patch": "", "problem_statement": "p", "hints_text": "", "created_at": f"{day}T12:00:00Z",
-            "pull_number": number, "issue_numbers": [],
-        })  # fmt: skip
+        rows.append(raw_row(REPO, number, commit, day))
     write_jsonl_atomically(workspace.raw_file(REPO), rows)
 
 
