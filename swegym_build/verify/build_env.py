@@ -20,6 +20,7 @@ import tarfile
 import tempfile
 from collections.abc import Callable, Collection
 from dataclasses import dataclass, field, replace
+from functools import cached_property
 from pathlib import Path
 from typing import Any
 
@@ -171,33 +172,27 @@ def _remedy(mirror: Path, commit: str) -> Callable[[Candidate, str], list[Candid
     return lambda candidate, log: remedies(candidate, log, tree)
 
 
-@dataclass
 class _LazyTree:
     """The files at `commit`, read on the first remedy that needs them (none when unreadable)."""
 
-    mirror: Path
-    commit: str
-    _snapshot: Snapshot | None = None
-    _broken: bool = False
+    def __init__(self, mirror: Path, commit: str) -> None:
+        self.mirror, self.commit = mirror, commit
 
-    def _open(self) -> Snapshot | None:
-        if self._snapshot is None and not self._broken:
-            try:
-                self._snapshot = Snapshot(self.mirror, self.commit)
-            except GitError as error:
-                log.warning("remedies read no files at %s: %s", self.commit[:12], error)
-                self._broken = True
-        return self._snapshot
+    @cached_property
+    def _snapshot(self) -> Snapshot | None:
+        try:
+            return Snapshot(self.mirror, self.commit)
+        except GitError as error:
+            log.warning("remedies read no files at %s: %s", self.commit[:12], error)
+            return None
 
     @property
     def files(self) -> Collection[str]:
-        snapshot = self._open()
-        return snapshot.files if snapshot else ()
+        return self._snapshot.files if self._snapshot else ()
 
     def read(self, path: str) -> str | None:
-        snapshot = self._open()
         try:
-            return snapshot.read(path) if snapshot else None
+            return self._snapshot.read(path) if self._snapshot else None
         except GitError:
             return None
 
