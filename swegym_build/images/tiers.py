@@ -87,7 +87,8 @@ SETUPTOOLS_CONSTRAINT = "setuptools<81"
 
 def pip_constraints(spec_constraints: Sequence[str]) -> list[str]:
     """The env's constraint file: the spec's, and setuptools below 81 unless the spec says."""
-    own = any(re.match(r"setuptools\b", c.strip(), re.IGNORECASE) for c in spec_constraints)
+    # (setuptools itself: `setuptools-scm<8` is another package, `\b` would take it for it)
+    own = any(re.match(r"setuptools(?![\w.-])", c.strip(), re.IGNORECASE) for c in spec_constraints)
     return [*spec_constraints, *([] if own else [SETUPTOOLS_CONSTRAINT])]
 
 
@@ -330,15 +331,17 @@ def _env_payload(recipe: EnvRecipe, mirror: Path, scratch: Path, dest: Path) -> 
     """One tar, unpacked at / for the install run: the environment commit's tree (when it is not
     /testbed's) and a `.git` for each tree, so installs that read the version from git see it.
     install.sh removes them in the same run: no layer holds them."""
-    parts = [(scratch / "testbed-git.tar", recipe.testbed_commit, "testbed/")]
-    deps = DEPS_TREE.lstrip("/") + "/"
+    trees = [(recipe.testbed_commit, "testbed/")]
+    parts: list[Path] = []
     if recipe.separate_deps_tree:
-        snapshot.archive(mirror, recipe.setup_commit, scratch / "deps-tree.tar", prefix=deps)
-        parts.append((scratch / "deps-git.tar", recipe.setup_commit, deps))
-    for tar, commit, prefix in parts:
-        snapshot.single_commit_git_dir(mirror, commit, tar, prefix=prefix)
-    tars = [scratch / "deps-tree.tar"] if recipe.separate_deps_tree else []
-    _concatenate([*tars, *(tar for tar, _, _ in parts)], dest)
+        deps = DEPS_TREE.lstrip("/") + "/"
+        parts.append(scratch / "deps-tree.tar")
+        snapshot.archive(mirror, recipe.setup_commit, parts[-1], prefix=deps)
+        trees.append((recipe.setup_commit, deps))
+    for number, (commit, prefix) in enumerate(trees):
+        parts.append(scratch / f"git-{number}.tar")
+        snapshot.single_commit_git_dir(mirror, commit, parts[-1], prefix=prefix)
+    _concatenate(parts, dest)
 
 
 def _concatenate(parts: list[Path], dest: Path) -> None:

@@ -59,3 +59,4 @@ def test_install_steps_keep_their_folder_and_their_fallbacks(tmp_path: Path) -> 
 def test_setuptools_stays_below_81_in_every_pip_run_unless_the_spec_says_otherwise() -> None:
     assert pip_constraints(["numpy<2"]) == ["numpy<2", "setuptools<81"]
     assert pip_constraints(["setuptools==59.6.0"]) == ["setuptools==59.6.0"]
+    assert pip_constraints(["setuptools-scm<8"]) == ["setuptools-scm<8", "setuptools<81"]
