@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import contextlib
 from dataclasses import dataclass
 
 import docker
@@ -21,9 +22,11 @@ class Removed:
 
 def remove_built(client: docker.DockerClient, tiers: list[str] | None = None) -> Removed:
     chosen = [t for t in TIERS if tiers is None or t in tiers]
-    containers = client.containers.list(all=True, filters={"label": f"{OWNER_LABEL}=1"})
+    # A container that ends (auto-removed) between the listing and its inspection is no longer ours to remove.
+    containers = client.containers.list(all=True, filters={"label": f"{OWNER_LABEL}=1"}, ignore_removed=True)
     for container in containers:
-        container.remove(force=True)
+        with contextlib.suppress(docker.errors.NotFound):
+            container.remove(force=True)
     images = freed = 0
     for tier in chosen:
         for image in client.images.list(filters={"label": f"{TIER_LABEL}={tier}"}):

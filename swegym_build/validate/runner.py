@@ -174,7 +174,7 @@ def remove_orphans(client: docker.DockerClient) -> int:
     host = socket.gethostname()
     removed = 0
     for container in client.containers.list(
-        all=True, filters={"label": [f"{TIER_LABEL}=validate", OWNER_LABEL]}
+        all=True, filters={"label": [f"{TIER_LABEL}=validate", OWNER_LABEL]}, ignore_removed=True
     ):
         owner_host, _, rest = container.labels.get(OWNER_LABEL, "").partition(":")
         pid, _, started = rest.partition(":")
@@ -183,7 +183,8 @@ def remove_orphans(client: docker.DockerClient) -> int:
         if _process_start(int(pid)) == started:
             continue  # a live run (this one or another on the same engine)
         log.info("removing orphaned container %s of an earlier run", container.short_id)
-        container.remove(force=True)
+        with contextlib.suppress(docker.errors.NotFound):  # auto-removed meanwhile
+            container.remove(force=True)
         removed += 1
     return removed
 

@@ -105,8 +105,12 @@ def test_killed_ray_driver_resumes_without_redoing_finished_instances(
     os.killpg(driver.pid, signal.SIGKILL)
     driver.wait()
     assert 2 <= len(recorded) < 7, recorded
-    for container in docker_client.containers.list(all=True, filters={"label": f"{TIER_LABEL}=validate"}):
-        with contextlib.suppress(docker.errors.NotFound):  # it ended (and went) by itself meanwhile
+    # A container in flight may end (and go) between the listing and its inspection or removal.
+    left = docker_client.containers.list(
+        all=True, filters={"label": f"{TIER_LABEL}=validate"}, ignore_removed=True
+    )
+    for container in left:
+        with contextlib.suppress(docker.errors.NotFound):
             container.remove(force=True)
 
     rerun = subprocess.run(command, env=env, capture_output=True, text=True, timeout=600)
