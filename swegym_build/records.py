@@ -34,6 +34,24 @@ def repo_slug(repo: str) -> str:
 
 
 @dataclass(frozen=True)
+class TestCases:
+    """Tests that are cases in data files, not functions in test modules (mypy's `[case testX]`
+    blocks in `test-data/unit/*.test`): which files hold them and how a case's name is read.
+
+    A test patch that touches such files has its cases run by name (pytest `-k`), so an edit to
+    one data file does not run the whole suite.
+    """
+
+    __test__ = False  # not a pytest test class, whatever its name
+
+    files: tuple[str, ...]  # gitignore-like globs, as `test_file_patterns`
+    name: str  # a regular expression over one line; its first group is the case's name
+
+    def to_dict(self) -> dict[str, Any]:
+        return {"files": list(self.files), "name": self.name}
+
+
+@dataclass(frozen=True)
 class InstallConfig:
     """The resolved environment recipe a row carries (`install_config`), as `versions` wrote it.
 
@@ -54,6 +72,7 @@ class InstallConfig:
     pip_constraints: tuple[str, ...] = ()
     env: dict[str, str] = field(default_factory=dict)
     exclude_newer: str | None = None  # the dependency cut-off (the environment commit's date)
+    test_cases: TestCases | None = None
 
     @classmethod
     def from_dict(cls, data: dict[str, Any] | None, instance_id: str = "") -> InstallConfig:
@@ -73,6 +92,8 @@ class InstallConfig:
                 values[f.name] = tuple(value) if isinstance(value, list) else value
         values["python"] = str(values["python"])
         values["env"] = {str(k): str(v) for k, v in (data.get("env") or {}).items()}
+        cases = data.get("test_cases")
+        values["test_cases"] = TestCases(tuple(cases["files"]), str(cases["name"])) if cases else None
         return cls(**values)
 
 

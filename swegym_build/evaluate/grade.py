@@ -22,7 +22,8 @@ import docker
 from swegym_build.containment import ContainerLimits
 from swegym_build.dockerio import engine_client
 from swegym_build.errors import ValidationError
-from swegym_build.records import TaskInstance
+from swegym_build.records import TaskInstance, TestCases
+from swegym_build.validate.cases import is_case_file, selected_names
 from swegym_build.validate.checks import check_side
 from swegym_build.validate.evalscript import MODEL_PATCH, TEST_PATCH, render_grading_script
 from swegym_build.validate.parsers import is_pass
@@ -98,14 +99,17 @@ def instance_from_row(row: dict[str, Any]) -> tuple[TaskInstance, str]:
     return instance, str(image)
 
 
-def tampered_files(model_patch: str, test_patch: str) -> list[str]:
+def tampered_files(model_patch: str, test_patch: str, test_cases: TestCases | None = None) -> list[str]:
     """The files the model's patch edits that the grading must not take from it: the test patch's
-    files and test configuration."""
+    files, test configuration, and the spec's case files (a case the model adds elsewhere under a
+    task case's name would be one more test of that name)."""
     protected = set(touched_files(test_patch))
     return [
         path
         for path in touched_files(model_patch)
-        if path in protected or posixpath.basename(path) in TEST_CONFIG_NAMES
+        if path in protected
+        or posixpath.basename(path) in TEST_CONFIG_NAMES
+        or is_case_file(path, test_cases)
     ]
 
 
@@ -148,7 +152,7 @@ def grade_instance(
     limits = limits or ContainerLimits()
     client = client or engine_client(check=False)
     config = instance.config
-    report.tampered_tests = tampered_files(patch, instance.test_patch)
+    report.tampered_tests = tampered_files(patch, instance.test_patch, config.test_cases)
     restored = sorted(set(report.tampered_tests) | set(touched_files(instance.test_patch)))
     passed: dict[str, bool] = {}
     for _ in range(runs):
@@ -166,7 +170,14 @@ def grade_instance(
             report.patch_successfully_applied = result.failure != "patch_apply_failed"
             break
         report.patch_successfully_applied = True
-        check = check_side(config.log_parser, result.log, result.exit_code, result.files)
+        check = check_side(
+            config.log_parser,
+            result.log,
+            result.exit_code,
+            result.files,
+            config.test_cases,
+            selected_names(instance.test_patch, config.test_cases),
+        )
         if check.problem or check.phantoms:
             report.reason = check.problem or "phantom_tests"
             report.detail = check.detail or f"phantom test ids: {', '.join(check.phantoms)}"

@@ -166,7 +166,7 @@ def render_swebench_eval_script(instance: TaskInstance) -> str:
     """The self-contained bash SWE-bench's harness runs (as root, in /testbed) to grade a prediction."""
     config = _config(instance)
     files = _test_files(instance)
-    targets = targets_to_run(instance.test_patch, config.log_parser)
+    targets = targets_to_run(instance.test_patch, config)
     command = " ".join([config.test_cmd, *(shlex.quote(target) for target in targets)])
     reset = []
     if files.existing:

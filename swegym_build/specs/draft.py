@@ -191,4 +191,6 @@ def entry_fields(spec: VersionSpec) -> dict[str, Any]:
     entry["log_parser"] = spec.log_parser
     if spec.env:
         entry["env"] = dict(spec.env)
+    if spec.test_cases:
+        entry["test_cases"] = spec.test_cases.to_dict()
     return entry

@@ -12,7 +12,7 @@ import pydantic
 import yaml
 
 from swegym_build.errors import SpecError
-from swegym_build.records import repo_slug
+from swegym_build.records import TestCases, repo_slug
 from swegym_build.specs.model import RepoSpec, VersionEntry, VersionSpec
 from swegym_build.specs.ranges import parse_key
 from swegym_build.specs.schema import SpecFile, VersionFields
@@ -117,9 +117,9 @@ def _build(parsed: SpecFile, path: Path) -> RepoSpec:
 def _resolve(parsed: SpecFile, key: str, fields: VersionFields, path: Path) -> VersionSpec:
     # A field set in the entry replaces the default as a whole (lists and env included), so an
     # entry reads the same wherever it is moved.
+    defaults = parsed.defaults.model_dump()
     merged: dict[str, Any] = {
-        name: value if value is not None else getattr(parsed.defaults, name)
-        for name, value in fields.model_dump().items()
+        name: value if value is not None else defaults[name] for name, value in fields.model_dump().items()
     }
     missing = [name for name in _REQUIRED if merged[name] is None]
     if missing:
@@ -140,7 +140,12 @@ def _resolve(parsed: SpecFile, key: str, fields: VersionFields, path: Path) -> V
         pip_constraints=tuple(merged["pip_constraints"] or ()),
         env=dict(merged["env"] or {}),
         pytest_as_module=merged["pytest_as_module"] is not False,
+        test_cases=_test_cases(merged["test_cases"]),
     )
+
+
+def _test_cases(fields: dict[str, Any] | None) -> TestCases | None:
+    return TestCases(tuple(fields["files"]), fields["name"]) if fields else None
 
 
 def _check_nesting(entries: list[VersionEntry], path: Path) -> None:

@@ -13,6 +13,7 @@ from pathlib import Path
 from typing import Any, Literal
 
 from swegym_build.errors import SpecError
+from swegym_build.records import TestCases
 from swegym_build.specs.ranges import Selector, parse_version
 
 LogParser = Literal["pytest", "unittest", "exit_code"]
@@ -34,6 +35,7 @@ class VersionSpec:
     pip_packages: tuple[str, ...] = ()
     pip_constraints: tuple[str, ...] = ()
     env: dict[str, str] = field(default_factory=dict)
+    test_cases: TestCases | None = None
     # `pytest` (the console script) does not put the repository on sys.path, `python -m pytest`
     # does, as most projects' CI runs it; a spec opts out with `pytest_as_module: false`.
     pytest_as_module: bool = True
@@ -59,7 +61,7 @@ class VersionSpec:
         so old commits get the packages that existed when they were made. It is normalised to
         RFC 3339 in UTC (`2021-03-04T05:06:07Z`); a bare date stays a date.
         """
-        return {
+        config: dict[str, Any] = {
             "repo": self.repo,
             "version_key": self.version_key,
             "python": python or self.python,
@@ -74,6 +76,9 @@ class VersionSpec:
             "env": dict(self.env),
             "exclude_newer": normalise_exclude_newer(exclude_newer) if exclude_newer else None,
         }
+        if self.test_cases:  # only when set: the rows of every other recipe stay as they were
+            config["test_cases"] = self.test_cases.to_dict()
+        return config
 
 
 def normalise_exclude_newer(value: str) -> str:

@@ -11,6 +11,27 @@ from swegym_build.specs.model import LogParser
 _PYTHON = re.compile(r"^\d+\.\d+$")
 
 
+class TestCasesFields(BaseModel):
+    """`test_cases:`: tests that are named cases in data files (see `records.TestCases`)."""
+
+    model_config = ConfigDict(extra="forbid")
+    __test__ = False
+
+    files: list[str] = Field(min_length=1, description="globs of the data files that hold test cases")
+    name: str = Field(description="a regular expression over one line; group 1 is the case's name")
+
+    @field_validator("name")
+    @classmethod
+    def _has_a_group(cls, value: str) -> str:
+        try:
+            groups = re.compile(value).groups
+        except re.error as exc:
+            raise ValueError(f"not a valid regular expression: {exc}") from exc
+        if groups < 1:
+            raise ValueError("needs a group that captures the case's name, e.g. '^\\[case (\\w+)'")
+        return value
+
+
 class VersionFields(BaseModel):
     """The fields a `versions:` entry (or the `defaults:` block) may set; all optional here."""
 
@@ -25,6 +46,7 @@ class VersionFields(BaseModel):
     test_cmd: str | None = None
     log_parser: LogParser | None = None
     env: dict[str, str] | None = None
+    test_cases: TestCasesFields | None = None
     pytest_as_module: bool | None = Field(
         default=None, description="run a `pytest ...` test_cmd as `python -m pytest ...` (default true)"
     )

@@ -7,7 +7,8 @@ import shlex
 from pathlib import Path
 
 from swegym_build.containment import TEST_UID
-from swegym_build.records import InstallConfig
+from swegym_build.records import InstallConfig, TestCases
+from swegym_build.validate.cases import is_case_file, keyword_expression, selected_names
 from swegym_build.validate.runner import (
     ARMED_SECONDS,
     PATCH_FAILED_EXIT,
@@ -29,16 +30,29 @@ def test_modules(test_patch: str) -> list[str]:
     return [path for path in touched_files(test_patch) if path.endswith(PYTHON_TEST_SUFFIX)]
 
 
-def targets_to_run(test_patch: str, log_parser: str) -> list[str]:
+def dumped_files(test_patch: str, test_cases: TestCases | None) -> list[str]:
+    """The files the host's static collection reads: the test modules, and the case files."""
+    return [
+        path
+        for path in touched_files(test_patch)
+        if path.endswith(PYTHON_TEST_SUFFIX) or is_case_file(path, test_cases)
+    ]
+
+
+def targets_to_run(test_patch: str, config: InstallConfig) -> list[str]:
     """What to hand the test command: the test modules the test patch leaves in the tree.
 
     pytest takes paths; unittest takes dotted module names; a suite judged by its exit code is
-    run whole. Data files the patch touches (fixtures) are not test modules.
+    run whole. Data files the patch touches (fixtures) are not test modules, except where the
+    spec's `test_cases` says they hold the tests: pytest then runs the cases by name (`-k`, see
+    cases.py) over the suite the test command collects.
     """
-    if log_parser == "exit_code":
+    if config.log_parser == "exit_code":
         return []
+    if config.log_parser == "pytest" and (names := selected_names(test_patch, config.test_cases)):
+        return ["-k", keyword_expression(names)]
     modules = test_modules(test_patch)
-    if log_parser == "unittest":
+    if config.log_parser == "unittest":
         return [path[: -len(PYTHON_TEST_SUFFIX)].replace("/", ".") for path in modules]
     return modules
 
@@ -51,7 +65,7 @@ PYTEST_KEEP_GOING = "--continue-on-collection-errors"
 
 
 def test_command(install_config: InstallConfig, test_patch: str) -> str:
-    targets = targets_to_run(test_patch, install_config.log_parser)
+    targets = targets_to_run(test_patch, install_config)
     command = install_config.test_cmd
     if install_config.log_parser == "pytest" and PYTEST_KEEP_GOING not in command:
         command = f"{command} {PYTEST_KEEP_GOING}"
@@ -106,6 +120,7 @@ def _render(
     markers: Markers,
     self_kill_seconds: int,
 ) -> str:
+    dumped = dumped_files(test_patch, install_config.test_cases)
     exports = "\n".join(f"export {k}={shlex.quote(v)}" for k, v in sorted(install_config.env.items()))
     replacements = {
         "# @APPLY@": "\n".join(steps) + "\n#",
@@ -113,7 +128,7 @@ def _render(
         "@PATCH_FAILED@": str(PATCH_FAILED_EXIT),
         "@UNHARDENED@": str(UNHARDENED_EXIT),
         "@TOUCHED@": " ".join(shlex.quote(path) for path in dict.fromkeys(touched)) or "''",
-        "@DUMP@": " ".join(shlex.quote(path) for path in test_modules(test_patch)) or "''",
+        "@DUMP@": " ".join(shlex.quote(path) for path in dumped) or "''",
         "@FILE_MARKER@": markers.file,
         "@BEGIN_MARKER@": markers.begin,
         "@SELF_KILL_SECONDS@": str(self_kill_seconds),

@@ -1,6 +1,7 @@
 import pytest
 
 from swegym_build.errors import ValidationError
+from swegym_build.records import InstallConfig
 from swegym_build.validate.evalscript import targets_to_run
 from swegym_build.validate.safety import check_patch, touched_files, unsafe_paths
 
@@ -53,9 +54,9 @@ def test_test_targets_are_the_test_modules_left_in_the_tree() -> None:
         "--- a/tests/test_old.py\n+++ /dev/null\n"
     )  # fmt: skip
     assert touched_files(patch) == ["tests/test_a.py", "tests/data/x.bin"]
-    assert targets_to_run(patch, "pytest") == ["tests/test_a.py"]
-    assert targets_to_run(patch, "unittest") == ["tests.test_a"]
-    assert targets_to_run(patch, "exit_code") == []
+    expected = {"pytest": ["tests/test_a.py"], "unittest": ["tests.test_a"], "exit_code": []}
+    for parser, targets in expected.items():
+        assert targets_to_run(patch, InstallConfig(python="3.11", test_cmd="t", log_parser=parser)) == targets
 
 
 def _git_binary_literal(content: bytes) -> str:
