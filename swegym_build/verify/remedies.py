@@ -18,9 +18,14 @@ does not foresee fails the same way. Some failures name their own cure:
 - a warning that setuptools raises fails the tests (`pkg_resources is deprecated`, a deprecation
   in setuptools' own distutils) under a suite's `filterwarnings = error`: the env's setuptools is
   the newest below 81, for builds, while the suite knew its era's -> the venv's setuptools as of
-  the cut-off after the installs. (Not a cure for pytest's `cannot be rewritten:
-  __editable___...`, a PEP 660 editable finder under the same config: measured on hydra 1.2, the
-  era's setuptools in the venv does not change how the isolated build installs the project);
+  the cut-off after the installs;
+- pytest warns that it cannot rewrite a PEP 660 editable finder (`Module already imported so
+  cannot be rewritten: __editable___..._finder`: the project ships a pytest plugin, so pytest
+  marks every module of its distribution for rewriting, and today's setuptools installs it
+  editable through a finder its era did not have), which `filterwarnings = error` makes fatal
+  -> the test command with `-W ignore::pytest.PytestAssertRewriteWarning` (a command-line
+  filter wins over the ini's; the era's setuptools in the venv does not help, measured on hydra
+  1.2: the isolated build installs the project all the same);
 - pytest stops at an option of the project's `addopts` that no installed plugin adds
   (`unrecognized arguments: --cov-config=...`) -> the recipe with the plugin that adds it;
 - pytest cannot collect two test modules of one basename (`import file mismatch`: test folders
@@ -130,6 +135,8 @@ _SETUPTOOLS_WARNING = re.compile(
 # the venv's setuptools as the cut-off had it (not the find-links one, which carries no date)
 # (forced: the newest below 81 already meets `<81`, and pip keeps what meets a requirement)
 ERA_SETUPTOOLS = "env -u PIP_FIND_LINKS python -m pip install --force-reinstall --no-deps 'setuptools<81'"
+_EDITABLE_FINDER = re.compile(r"Module already imported so cannot be rewritten: __editable__")
+_REWRITE_IGNORED = "-W ignore::pytest.PytestAssertRewriteWarning"
 _UNKNOWN_OPTION = re.compile(r"error: unrecognized arguments: (?P<options>.+)")
 # The plugins that add an option projects put in `addopts` (by its prefix).
 OPTION_PLUGINS: dict[str, str] = {
@@ -167,7 +174,15 @@ _VALUED_OPTIONS = {"-c", "--constraint", "-i", "--index-url", "--extra-index-url
 def remedies(failed: Candidate, log: str, tree: Tree) -> list[Candidate]:
     """What the log of `failed`'s attempt says to try next (none when it names no cure)."""
     config = failed.install_config
-    cures = (_pip_cure, _command_cure, _module_cure, _setuptools_cure, _option_cure, _import_mode_cure)
+    cures = (
+        _pip_cure,
+        _command_cure,
+        _module_cure,
+        _setuptools_cure,
+        _editable_finder_cure,
+        _option_cure,
+        _import_mode_cure,
+    )
     found = (cure(config, log, tree) for cure in cures)
     return [candidate for candidate in found if candidate is not None]
 
@@ -246,6 +261,21 @@ def _option_cure(config: dict[str, Any], log: str, _tree: Tree) -> Candidate | N
     added = {**config, "pip_packages": [*packages, *plugins]}
     return Candidate(
         f"with {' '.join(plugins)} (pytest: unrecognized {match.group('options').strip()[:60]})", added
+    )
+
+
+def _editable_finder_cure(config: dict[str, Any], log: str, _tree: Tree) -> Candidate | None:
+    command = str(config.get("test_cmd", ""))
+    if (
+        not _EDITABLE_FINDER.search(log)
+        or config.get("log_parser") != "pytest"
+        or _REWRITE_IGNORED in command
+    ):
+        return None
+    command += f" {_REWRITE_IGNORED}"
+    return Candidate(
+        f"test command {command!r} (an editable finder pytest cannot rewrite)",
+        {**config, "test_cmd": command},
     )
 
 

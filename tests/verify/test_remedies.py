@@ -245,3 +245,15 @@ def test_the_env_build_s_own_pkg_resources_warning_is_not_a_setuptools_failure()
         "ERROR: Project file:///testbed refuses an editable install\n"
     )
     assert _remedies(log) == []
+
+
+def test_an_editable_finder_pytest_cannot_rewrite_gets_its_warning_ignored_once() -> None:
+    log = (
+        "pytest.PytestAssertRewriteWarning: Module already imported so cannot be rewritten: "
+        "__editable___hydra_core_1_2_0_finder\n"
+    )
+    (found,) = _remedies(log)
+    ignored = "-W ignore::pytest.PytestAssertRewriteWarning"
+    assert found.install_config["test_cmd"] == f"{RECIPE['test_cmd']} {ignored}"
+    assert _remedies(log, found.install_config) == []
+    assert _remedies(log.replace("__editable__", "hydra")) == []  # another module's warning is the project's

@@ -4,7 +4,10 @@ tries what it points at next, through the real engine.
 `acme/stubby`'s requirements file lists a stub package that is on no index (withdrawn from PyPI,
 as `types-pkg_resources` was), and its tests run `java` when they are imported (as hydra's ANTLR
 build does). `acme/vintage` (2022) imports pkg_resources in a `filterwarnings = error` suite, as
-pydantic 1.9 does: the env's setuptools warns there, the era's did not. No cure is in the fixed
+pydantic 1.9 does: the env's setuptools warns there, the era's did not. `acme/plugged` ships a
+pytest plugin, as hydra does, in a flat layout that August 2022's setuptools (64, the first with
+PEP 660) installs editable through a finder module pytest cannot rewrite (later releases mark it
+PYTEST_DONT_REWRITE), under `filterwarnings = error`. No cure is in the fixed
 candidate list.
 """
 
@@ -29,7 +32,7 @@ from swegym_build.workspace import Workspace
 from tests.versions.githistory import GitHistory, raw_row
 
 pytestmark = pytest.mark.docker
-REPO, VINTAGE = "acme/stubby", "acme/vintage"
+REPO, VINTAGE, PLUGGED = "acme/stubby", "acme/vintage", "acme/plugged"
 OFF = PythonDownloads("off")
 GONE = "swegym-build-withdrawn-stubs"  # no index has it
 REQUIREMENTS = f"pytest\n{GONE}  # type stubs\n"
@@ -66,6 +69,33 @@ VINTAGE_FILES = {
 }
 
 
+PLUGGED_FILES = {
+    "pyproject.toml": """\
+[build-system]
+requires = ["setuptools>=64"]
+build-backend = "setuptools.build_meta"
+
+[project]
+name = "plugged"
+version = "1.2.0"
+requires-python = ">=3.8"
+dependencies = ["pytest"]
+
+[project.entry-points.pytest11]
+plugged = "plugged.plugin"
+
+[tool.setuptools]
+packages = ["plugged"]
+
+[tool.pytest.ini_options]
+filterwarnings = ["error"]
+""",
+    "plugged/__init__.py": "",
+    "plugged/plugin.py": "import pytest\n\n\n@pytest.fixture\ndef answer():\n    return 42\n",
+    "tests/test_plugged.py": "def test_plugged(answer):\n    assert answer == 42\n",
+}
+
+
 @pytest.fixture(scope="module")
 def built(tmp_path_factory: pytest.TempPathFactory, docker_client: docker.DockerClient) -> Workspace:
     root = tmp_path_factory.mktemp("remedies")
@@ -77,13 +107,15 @@ def built(tmp_path_factory: pytest.TempPathFactory, docker_client: docker.Docker
         write_jsonl_atomically(workspace.raw_file(REPO), [raw_row(REPO, 1, base, "2024-05-01")])
         old = GitHistory(workspace.mirror_dir(VINTAGE)).commit(VINTAGE_FILES, date="2022-06-01T10:00:00Z")
         write_jsonl_atomically(workspace.raw_file(VINTAGE), [raw_row(VINTAGE, 1, old, "2022-06-01")])
+        plugged = GitHistory(workspace.mirror_dir(PLUGGED)).commit(PLUGGED_FILES, date="2022-08-20T10:00:00Z")
+        write_jsonl_atomically(workspace.raw_file(PLUGGED), [raw_row(PLUGGED, 1, plugged, "2022-08-20")])
         state = StateStore(workspace.state_db)
         versions = run_versions(workspace, state, python=PythonOptions("nearest", OFF))
-        assert versions.outcomes == {"kept": 2}
+        assert versions.outcomes == {"kept": 3}
         options = VerifyOptions(VerifyLimits(max_attempts=4))
         summary = run_build(docker_client, workspace, state, read_versioned(workspace, None, None),
                             downloads=OFF, verify=options)  # fmt: skip
-    assert summary.outcomes == {"kept": 2}, summary.report.problems
+    assert summary.outcomes == {"kept": 3}, summary.report.problems
     return workspace
 
 
@@ -128,3 +160,21 @@ def test_a_setuptools_warning_the_era_did_not_have_gets_the_era_s_setuptools(
                                        user="swegym").decode()  # fmt: skip
     major = int(out.split()[0].split(".")[0])
     assert major < 67 and "1 passed" in out  # June 2022's setuptools (62), not the env's newest
+
+
+def test_an_editable_finder_pytest_cannot_rewrite_gets_its_warning_ignored(
+    built: Workspace, docker_client: docker.DockerClient
+) -> None:
+    [record] = read_verifications(built, PLUGGED).values()
+    cure = "(an editable finder pytest cannot rewrite)"
+    assert [(a.outcome, cure in a.label) for a in record.attempts] == [
+        ("command_failed", False),  # pytest stops before collecting
+        ("verified", True),
+    ]
+    assert "cannot be rewritten: __editable__" in Path(record.attempts[0].log).read_text()
+    command = load_spec_file(built.draft_spec_file(PLUGGED)).for_version("1.2").effective_test_cmd
+    assert command.endswith(" -W ignore::pytest.PytestAssertRewriteWarning")
+    image = read_built(built)["acme__plugged-1"].image
+    out = docker_client.containers.run(image, ["bash", "-c", f"cd /testbed && {command} -q tests"],
+                                       network_mode="none", remove=True, user="swegym").decode()  # fmt: skip
+    assert "1 passed" in out
