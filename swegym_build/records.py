@@ -47,6 +47,10 @@ class TestCases:
     files: tuple[str, ...]  # gitignore-like globs, as `test_file_patterns`
     name: str  # a regular expression over one line; its first group is the case's name
 
+    @classmethod
+    def from_dict(cls, data: dict[str, Any] | None) -> TestCases | None:
+        return cls(tuple(data["files"]), str(data["name"])) if data else None
+
     def to_dict(self) -> dict[str, Any]:
         return {"files": list(self.files), "name": self.name}
 
@@ -92,8 +96,7 @@ class InstallConfig:
                 values[f.name] = tuple(value) if isinstance(value, list) else value
         values["python"] = str(values["python"])
         values["env"] = {str(k): str(v) for k, v in (data.get("env") or {}).items()}
-        cases = data.get("test_cases")
-        values["test_cases"] = TestCases(tuple(cases["files"]), str(cases["name"])) if cases else None
+        values["test_cases"] = TestCases.from_dict(data.get("test_cases"))
         return cls(**values)
 
 

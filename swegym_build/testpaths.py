@@ -20,7 +20,7 @@ def is_test_path(path: str, patterns: Sequence[str] | None = None) -> bool:
     (so `latest.py` is not).
     """
     if patterns:
-        return any(glob_to_regex(pattern).match(path) for pattern in patterns)
+        return matches_any(path, patterns)
     parts = PurePosixPath(path).parts
     if any(part.lower() in TEST_DIRECTORIES for part in parts[:-1]):
         return True
@@ -30,6 +30,11 @@ def is_test_path(path: str, patterns: Sequence[str] | None = None) -> bool:
         or (name.startswith("test_") and name.endswith(".py"))
         or name.endswith("_test.py")
     )
+
+
+def matches_any(path: str, patterns: Sequence[str]) -> bool:
+    """Whether one of the gitignore-like globs `patterns` matches `path`."""
+    return any(glob_to_regex(pattern).match(path) for pattern in patterns)
 
 
 def glob_to_regex(pattern: str) -> re.Pattern[str]:

@@ -23,8 +23,8 @@ from swegym_build.containment import ContainerLimits
 from swegym_build.dockerio import engine_client
 from swegym_build.errors import ValidationError
 from swegym_build.records import TaskInstance, TestCases
-from swegym_build.validate.cases import is_case_file, selected_names
-from swegym_build.validate.checks import check_side
+from swegym_build.validate.cases import is_case_file
+from swegym_build.validate.checks import check_task_side
 from swegym_build.validate.evalscript import MODEL_PATCH, TEST_PATCH, render_grading_script
 from swegym_build.validate.parsers import is_pass
 from swegym_build.validate.runner import (
@@ -170,14 +170,7 @@ def grade_instance(
             report.patch_successfully_applied = result.failure != "patch_apply_failed"
             break
         report.patch_successfully_applied = True
-        check = check_side(
-            config.log_parser,
-            result.log,
-            result.exit_code,
-            result.files,
-            config.test_cases,
-            selected_names(instance.test_patch, config.test_cases),
-        )
+        check = check_task_side(config, instance.test_patch, result.log, result.exit_code, result.files)
         if check.problem or check.phantoms:
             report.reason = check.problem or "phantom_tests"
             report.detail = check.detail or f"phantom test ids: {', '.join(check.phantoms)}"

@@ -140,12 +140,8 @@ def _resolve(parsed: SpecFile, key: str, fields: VersionFields, path: Path) -> V
         pip_constraints=tuple(merged["pip_constraints"] or ()),
         env=dict(merged["env"] or {}),
         pytest_as_module=merged["pytest_as_module"] is not False,
-        test_cases=_test_cases(merged["test_cases"]),
+        test_cases=TestCases.from_dict(merged["test_cases"]),
     )
-
-
-def _test_cases(fields: dict[str, Any] | None) -> TestCases | None:
-    return TestCases(tuple(fields["files"]), fields["name"]) if fields else None
 
 
 def _check_nesting(entries: list[VersionEntry], path: Path) -> None:

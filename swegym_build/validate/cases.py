@@ -20,7 +20,7 @@ from unidiff.errors import UnidiffParseError
 from unidiff.patch import PatchSet
 
 from swegym_build.records import TestCases
-from swegym_build.testpaths import glob_to_regex
+from swegym_build.testpaths import matches_any
 
 # A test function defined on a line the patch adds or shows (pytest's default `test*` prefix).
 _TEST_FUNCTION = re.compile(r"^\s*(?:async\s+)?def\s+(test\w*)\s*\(")
@@ -28,7 +28,7 @@ PYTHON_SUFFIX = ".py"
 
 
 def is_case_file(path: str, test_cases: TestCases | None) -> bool:
-    return test_cases is not None and any(glob_to_regex(glob).match(path) for glob in test_cases.files)
+    return test_cases is not None and matches_any(path, test_cases.files)
 
 
 def selected_names(test_patch: str, test_cases: TestCases | None) -> list[str]:

@@ -23,8 +23,8 @@ from collections import Counter
 from collections.abc import Sequence
 from dataclasses import dataclass, field
 
-from swegym_build.records import TestCases
-from swegym_build.validate.cases import case_names, is_case_file
+from swegym_build.records import InstallConfig, TestCases
+from swegym_build.validate.cases import case_names, is_case_file, selected_names
 from swegym_build.validate.parsers import SUITE_ID, TestStatus, parse_log
 from swegym_build.validate.parsers.pytest_log import read_pytest_run
 from swegym_build.validate.parsers.text import clean_lines
@@ -88,6 +88,15 @@ def check_side(
         del check.statuses[test]
     check.phantoms = sorted(test for test in unknown if not _keyword_selected(test, selected))
     return check
+
+
+def check_task_side(
+    config: InstallConfig, test_patch: str, log: str, exit_code: int | None, files: dict[str, str]
+) -> SideCheck:
+    """`check_side` as the task's recipe runs it: its parser, its case files, and the names the
+    run's `-k` held (validate's sides and evaluate's grading alike)."""
+    selected = selected_names(test_patch, config.test_cases)
+    return check_side(config.log_parser, log, exit_code, files, config.test_cases, selected)
 
 
 def _keyword_selected(test_id: str, selected: Sequence[str]) -> bool:

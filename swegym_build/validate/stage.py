@@ -40,8 +40,7 @@ from swegym_build.handoff import read_built, read_result, read_versioned
 from swegym_build.jsonl import write_jsonl_atomically
 from swegym_build.records import InstallConfig, RunRecord, TaskInstance, ValidationResult
 from swegym_build.state import KEPT, REJECTED, StateStore
-from swegym_build.validate.cases import selected_names
-from swegym_build.validate.checks import NO_CLOSING_SUMMARY, SideCheck, check_side
+from swegym_build.validate.checks import NO_CLOSING_SUMMARY, SideCheck, check_task_side
 from swegym_build.validate.evalscript import GOLD_PATCH, TEST_PATCH, render_side_script
 from swegym_build.validate.runner import (
     DISK_LIMIT,
@@ -402,14 +401,7 @@ def _run_side(
         result = run_side(prepared, instance.instance_id, job.limits.timeout)
         check = None
         if not result.failure:
-            check = check_side(
-                config.log_parser,
-                result.log,
-                result.exit_code,
-                result.files,
-                config.test_cases,
-                selected_names(instance.test_patch, config.test_cases),
-            )
+            check = check_task_side(config, instance.test_patch, result.log, result.exit_code, result.files)
         if check and check.problem == NO_CLOSING_SUMMARY and (result.exit_code or 0) in KILLED_EXIT_CODES:
             result = dataclasses.replace(result, failure=INCOMPLETE)  # killed, by the engine or from outside
             check = None

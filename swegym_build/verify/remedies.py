@@ -265,27 +265,27 @@ def _option_cure(config: dict[str, Any], log: str, _tree: Tree) -> Candidate | N
 
 
 def _editable_finder_cure(config: dict[str, Any], log: str, _tree: Tree) -> Candidate | None:
-    command = str(config.get("test_cmd", ""))
-    if (
-        not _EDITABLE_FINDER.search(log)
-        or config.get("log_parser") != "pytest"
-        or _REWRITE_IGNORED in command
-    ):
+    if not _EDITABLE_FINDER.search(log):
         return None
-    command += f" {_REWRITE_IGNORED}"
-    return Candidate(
-        f"test command {command!r} (an editable finder pytest cannot rewrite)",
-        {**config, "test_cmd": command},
-    )
+    return _with_pytest_option(config, _REWRITE_IGNORED, "an editable finder pytest cannot rewrite")
 
 
 def _import_mode_cure(config: dict[str, Any], log: str, _tree: Tree) -> Candidate | None:
-    command = str(config.get("test_cmd", ""))
-    pytest = config.get("log_parser") == "pytest"
-    if "import file mismatch" not in log or not pytest or "--import-mode" in command:
+    if "import file mismatch" not in log:
         return None
-    command += " --import-mode=importlib"
-    return Candidate(f"test command {command!r} (import file mismatch)", {**config, "test_cmd": command})
+    return _with_pytest_option(config, "--import-mode=importlib", "import file mismatch", "--import-mode")
+
+
+def _with_pytest_option(
+    config: dict[str, Any], option: str, why: str, present: str | None = None
+) -> Candidate | None:
+    """The recipe whose pytest command also passes `option`; None when it is not pytest, or the
+    command already has `present` (by default the option itself)."""
+    command = str(config.get("test_cmd", ""))
+    if config.get("log_parser") != "pytest" or (present or option) in command:
+        return None
+    command += f" {option}"
+    return Candidate(f"test command {command!r} ({why})", {**config, "test_cmd": command})
 
 
 def _missing_module(config: dict[str, Any], module: str, tree: Tree) -> Candidate | None:
