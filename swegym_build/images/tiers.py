@@ -150,8 +150,12 @@ class EnvRecipe:
             "APT_PACKAGES",
             [shlex.quote(p) for p in config.apt_packages],
         )
+        dockerfile = (HARNESS / "env" / "Dockerfile").read_text()
+        interpreter = self.base.interpreters[python_minor(config.python)]
+        dockerfile = dockerfile.replace("@INTERPRETER@", interpreter)
+        dockerfile = dockerfile.replace("@CUTOFF@", config.exclude_newer or "")
         return {
-            "Dockerfile": (HARNESS / "env" / "Dockerfile").read_text(),
+            "Dockerfile": dockerfile,
             "swegym/install.sh": install,
             "swegym/apt.sh": apt,
             "swegym/constraints.txt": "".join(f"{c}\n" for c in pip_constraints(config.pip_constraints)),
@@ -159,12 +163,7 @@ class EnvRecipe:
 
     @property
     def buildargs(self) -> dict[str, str]:
-        return {
-            "BASE_IMAGE": self.base.tag,
-            "PYTHON": self.config.python,
-            "INTERPRETER": self.base.interpreters[python_minor(self.config.python)],
-            "CUTOFF": self.config.exclude_newer or "",
-        }
+        return {"BASE_IMAGE": self.base.tag}
 
     @cached_property
     def tag(self) -> str:
@@ -173,6 +172,7 @@ class EnvRecipe:
                 "layout": LAYOUT_VERSION,
                 "files": self.files,
                 "buildargs": self.buildargs,
+                "python": self.config.python,
                 "base": self.base.image_id,
                 "commit": self.setup_commit,
                 "tree": self.testbed_commit,
@@ -295,7 +295,8 @@ def _run_and_commit(
                 f"{log_tail(log_file)}"
             )
         repository, name = tag.split(":", 1)
-        container.commit(repository=repository, tag=name, changes=['CMD ["bash"]', label_instruction(labels)])
+        changes = ["WORKDIR /testbed", 'CMD ["bash"]', label_instruction(labels)]
+        container.commit(repository=repository, tag=name, changes=changes)
     except docker.errors.DockerException as error:
         raise BuildError(f"building {what} failed: {error}") from error
     finally:
