@@ -3,7 +3,9 @@ engine in test_remedies_build.py."""
 
 from __future__ import annotations
 
+import os
 import subprocess
+import sys
 from pathlib import Path
 from typing import Any
 
@@ -257,3 +259,42 @@ def test_an_editable_finder_pytest_cannot_rewrite_gets_its_warning_ignored_once(
     assert found.install_config["test_cmd"] == f"{RECIPE['test_cmd']} {ignored}"
     assert _remedies(log, found.install_config) == []
     assert _remedies(log.replace("__editable__", "hydra")) == []  # another module's warning is the project's
+
+
+CRASHY_PLUGIN = """\
+def pytest_unconfigure(config):
+    # as pytest-snail 0.1.0 does when its option is not given
+    assert False, "plugin is not registered"
+"""
+
+
+def test_a_plugin_that_crashes_pytest_is_left_out_and_the_run_then_passes(tmp_path: Path) -> None:
+    # a real pytest run with an installed plugin (a dist-info with a pytest11 entry point)
+    site = tmp_path / "site-packages"
+    (site / "pytest_crashy").mkdir(parents=True)
+    (site / "pytest_crashy" / "__init__.py").write_text(CRASHY_PLUGIN)
+    info = site / "pytest_crashy-0.1.0.dist-info"
+    info.mkdir()
+    (info / "METADATA").write_text("Metadata-Version: 2.1\nName: pytest-crashy\nVersion: 0.1.0\n")
+    (info / "entry_points.txt").write_text("[pytest11]\ncrashy = pytest_crashy\n")
+    project = tmp_path / "project"
+    (project / "tests").mkdir(parents=True)
+    (project / "tests" / "test_it.py").write_text("def test_it():\n    pass\n")
+
+    def run(command: str) -> subprocess.CompletedProcess[str]:
+        return subprocess.run(
+            [sys.executable, *command.split()[1:], "--collect-only", "-q"],
+            cwd=project, env={**os.environ, "PYTHONPATH": str(site)}, capture_output=True, text=True,
+        )  # fmt: skip
+
+    crashed = run("python -m pytest -rA")
+    assert crashed.returncode != 0 and "1 test collected" in crashed.stdout
+    (found,) = _remedies(crashed.stdout + crashed.stderr, {**RECIPE, "test_cmd": "python -m pytest -rA"})
+    assert found.install_config["test_cmd"] == "python -m pytest -rA -p no:crashy"
+    cured = run(found.install_config["test_cmd"])
+    assert cured.returncode == 0, cured.stdout + cured.stderr
+    assert _remedies(crashed.stdout + crashed.stderr, found.install_config) == []  # tried once
+    # a traceback of the project's own tests that passes through a plugin is not pytest's crash
+    frame = 'File "/opt/venv/lib/python3.11/site-packages/pytest_crashy/x.py", line 3, in helper'
+    failing = f"Traceback (most recent call last):\n  {frame}\nAssertionError\n"
+    assert _remedies(failing) == []
