@@ -35,6 +35,15 @@ def test_every_sample_instance_has_an_image_with_a_small_layer_of_its_own(built_
     assert len({detail["env_image"] for detail in images.values()}) == 2  # versions 0.1 and 0.2
 
 
+def test_env_and_instance_images_open_in_the_repository(
+    built_sample: Workspace, docker_client: docker.DockerClient
+) -> None:
+    # `docker run IMAGE` and harnesses that do not `cd` start in /testbed (set by the commits)
+    images = _images(built_sample).values()
+    for image in {detail["image"] for detail in images} | {detail["env_image"] for detail in images}:
+        assert _run(docker_client, image, "pwd").strip() == "/testbed", image
+
+
 def test_instance_image_holds_the_base_tree_and_no_future(
     built_sample: Workspace, docker_client: docker.DockerClient
 ) -> None:
