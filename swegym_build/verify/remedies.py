@@ -138,8 +138,9 @@ ERA_SETUPTOOLS = "env -u PIP_FIND_LINKS python -m pip install --force-reinstall 
 _EDITABLE_FINDER = re.compile(r"Module already imported so cannot be rewritten: __editable__")
 _REWRITE_IGNORED = "-W ignore::pytest.PytestAssertRewriteWarning"
 _UNKNOWN_OPTION = re.compile(r"error: unrecognized arguments: (?P<options>.+)")
-# A frame of an installed pytest plugin (pytest_snail/plugin.py) in pytest's own traceback.
-_PYTEST_MAIN = re.compile(r"in _?console_main$", re.MULTILINE)  # pytest 9 names it _console_main
+# A frame of pytest's entry point (pytest 9 names it _console_main), which only pytest's own
+# traceback holds, and one of an installed pytest plugin (pytest_snail/plugin.py).
+_PYTEST_MAIN = re.compile(r"in _?console_main$", re.MULTILINE)
 _PLUGIN_FRAME = re.compile(r'File "[^"]*/site-packages/pytest_(?P<name>[A-Za-z0-9_]+)/')
 # The plugins that add an option projects put in `addopts` (by its prefix).
 OPTION_PLUGINS: dict[str, str] = {
@@ -279,14 +280,13 @@ def _crashed_plugin_cure(config: dict[str, Any], log: str, _tree: Tree) -> Candi
     plugin's (pytest-snail 0.1.0's unconfigure hook asserts unless its option is given): the run
     without that plugin. `-p no:NAME` blocks both `NAME` and `pytest_NAME`, the two names plugins
     register their entry points under. A traceback of the project's tests is not pytest's own."""
-    mains = [match.start() for match in _PYTEST_MAIN.finditer(log)]
-    start = max(mains[-1] if mains else -1, log.find("INTERNALERROR>"))
-    if start < 0:
-        return None
-    plugins = _PLUGIN_FRAME.findall(log[start:])
+    main = max((match.start() for match in _PYTEST_MAIN.finditer(log)), default=-1)
+    start = max(main, log.find("INTERNALERROR>"))
+    plugins = _PLUGIN_FRAME.findall(log[start:]) if start >= 0 else []
     if not plugins:
         return None
-    return _with_pytest_option(config, f"-p no:{plugins[-1]}", f"pytest plugin {plugins[-1]} crashed pytest")
+    name = plugins[-1]
+    return _with_pytest_option(config, f"-p no:{name}", f"pytest plugin {name} crashed pytest")
 
 
 def _import_mode_cure(config: dict[str, Any], log: str, _tree: Tree) -> Candidate | None:
