@@ -86,7 +86,9 @@ def evaluate(
 def clean(
     tier: Annotated[
         Optional[list[str]],  # noqa: UP045
-        typer.Option("--tier", help="Only these tiers (instance, env, base, rootfs); default all."),
+        typer.Option(
+            "--tier", help="Only these tiers (instance, env with its prep images, base, rootfs); default all."
+        ),
     ] = None,
 ) -> None:
     """Remove the containers and images swegym-build made (by label), and nothing else."""

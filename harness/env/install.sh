@@ -1,6 +1,7 @@
 #!/usr/bin/env bash
 # Installs the repository's dependencies as of the environment commit (generated from its spec
-# entry). Runs once in a container of the env image's first layers, then committed as one layer.
+# entry). Runs once in a container of the env tier's first part (harness/env/Dockerfile) with the
+# repository unpacked (/testbed, the test user's), then committed as one layer.
 # The environment commit's tree is unpacked in $DEPS_TREE for this run only: the install commands
 # run there (requirement files, setup.py as the environment commit has them), the tree is removed,
 # and the project itself is installed again from /testbed, which holds the oldest instance base.

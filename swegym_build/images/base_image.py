@@ -180,13 +180,17 @@ def _build(
     )
     with tempfile.TemporaryDirectory(prefix="swegym-base-") as context:
         (Path(context) / "Dockerfile").write_text(recipe.template)
-        shutil.copytree(uv_folder, Path(context) / "uv")
-        managed = Path(context) / "python"
-        managed.mkdir()
+        files = Path(context) / "files"  # laid out as in the image: one COPY puts it all in place
+        binaries = files / "usr" / "local" / "bin"
+        binaries.mkdir(parents=True)
+        for name in ("uv", "uvx"):
+            shutil.copy2(uv_folder / name, binaries / name)
+        managed = files / "opt" / "python"
+        managed.mkdir(parents=True)
         if recipe.python.managed is not None:
             shutil.copytree(recipe.python.managed.path, managed / recipe.python.managed.name, symlinks=True)
-        ca_folder = Path(context) / "ca"
-        ca_folder.mkdir()
+        ca_folder = files / "usr" / "local" / "share" / "ca-certificates" / "swegym-build-host"
+        ca_folder.mkdir(parents=True)
         for name, pem in recipe.ca_certificates.items():
             (ca_folder / name).write_text(pem)
         image = build_image(

@@ -10,7 +10,9 @@ import docker
 from swegym_build.labels import OWNER_LABEL, TIER_LABEL
 
 # Children before parents, so no image is still needed by another when it is removed.
-TIERS = ("instance", "env", "base", "rootfs")
+TIERS = ("instance", "env", "env-prep", "base", "rootfs")
+# A tier that goes with another: an env's prep image is the env tier's first part.
+_PART_OF = {"env-prep": "env"}
 
 
 @dataclass(frozen=True)
@@ -21,7 +23,7 @@ class Removed:
 
 
 def remove_built(client: docker.DockerClient, tiers: list[str] | None = None) -> Removed:
-    chosen = [t for t in TIERS if tiers is None or t in tiers]
+    chosen = [t for t in TIERS if tiers is None or t in tiers or _PART_OF.get(t) in tiers]
     # A container that ends (auto-removed) between the listing and its inspection is no longer ours to remove.
     containers = client.containers.list(all=True, filters={"label": f"{OWNER_LABEL}=1"}, ignore_removed=True)
     for container in containers:

@@ -33,6 +33,12 @@ def label_instruction(labels: dict[str, str]) -> str:
     )
 
 
+def _label_after_from(dockerfile: str, label: str) -> str:
+    lines = dockerfile.splitlines()
+    first_from = next(n for n, line in enumerate(lines) if line.upper().startswith("FROM "))
+    return "\n".join([*lines[: first_from + 1], label, *lines[first_from + 1 :]]) + "\n"
+
+
 def log_tail(log_file: Path, lines: int = LOG_TAIL_LINES) -> str:
     return "\n".join(log_file.read_text(errors="replace").splitlines()[-lines:])
 
@@ -54,9 +60,10 @@ def build_image(
     """
     log_file.parent.mkdir(parents=True, exist_ok=True)
     # One LABEL instruction: the builder would otherwise commit a layer per label, and on a
-    # fuse-overlayfs engine each commit costs seconds.
+    # fuse-overlayfs engine each commit costs seconds, the more the bigger the image: so it
+    # comes right after FROM, before the steps that make the image big.
     dockerfile = context / "Dockerfile"
-    dockerfile.write_text(dockerfile.read_text().rstrip("\n") + "\n" + label_instruction(labels) + "\n")
+    dockerfile.write_text(_label_after_from(dockerfile.read_text(), label_instruction(labels)))
     error: str | None = None
     with log_file.open("w") as out:
         try:

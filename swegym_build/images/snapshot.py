@@ -1,7 +1,7 @@
 """Build-context pieces cut from a bare mirror on the host, with git alone (nothing is checked out).
 
-- `checkout`: the repository's files at a commit, as a folder (the env tier's /testbed).
-- `archive`: the same as a tar (the environment commit's tree for the env tier's install run).
+- `archive`: the repository's files at a commit, as a tar (the env tier's /testbed, and the
+  environment commit's tree for its install run).
 - `changes`: the files that differ between two commits, as they are at the second, plus the list
   of files the second no longer has (what turns an env tree into an instance's base tree).
 - `single_commit_git_dir`: a `.git` whose only commit has the base commit's tree: no parents
@@ -41,16 +41,6 @@ def _git(repo: Path, *args: str, stdin: bytes | None = None) -> bytes:
 def archive(mirror: Path, commit: str, dest: Path, prefix: str = "") -> None:
     """The tree of `commit` as a tar at `dest`, its paths under `prefix`."""
     _git(mirror, "archive", "--format=tar", f"--prefix={prefix}", "-o", str(dest), commit)
-
-
-def checkout(mirror: Path, commit: str, dest: Path) -> None:
-    """The files of `commit` written into the folder `dest` (git's own checkout: no path escapes it)."""
-    dest.mkdir(parents=True, exist_ok=True)
-    with tempfile.TemporaryDirectory(prefix="swegym-index-") as scratch:
-        env = {**os.environ, "GIT_INDEX_FILE": str(Path(scratch) / "index"), "GIT_CONFIG_GLOBAL": os.devnull,
-               "GIT_CONFIG_NOSYSTEM": "1"}  # fmt: skip
-        for args in (["read-tree", commit], ["checkout-index", "--all", "--force"]):
-            git_bytes(mirror, f"--git-dir={mirror}", f"--work-tree={dest}", *args, env=env, timeout=None)
 
 
 def changes(mirror: Path, old: str, new: str, dest: Path, prefix: str = "") -> list[str]:

@@ -1,5 +1,9 @@
 """The env and instance tiers: their recipes, content-addressed tags and build contexts.
 
+An env image is two parts: a prep image (harness/env/Dockerfile: the test user, Debian packages
+and the venv for one Python, nothing of the repository), shared by every env with the same inputs,
+then one install run over it with the repository unpacked, committed as one layer.
+
 A tag is a digest of everything that goes into the image (template, generated scripts, build
 args, the commits, the parent image's id), so an image is rebuilt exactly when an input changes
 and `ensure_*` on an unchanged input is a look-up.
@@ -13,7 +17,6 @@ oldest base to its own base.
 
 from __future__ import annotations
 
-import contextlib
 import io
 import logging
 import re
@@ -29,6 +32,8 @@ from typing import Any
 import docker
 import requests
 
+from swegym_build.cache import file_lock
+from swegym_build.containment import TEST_UID
 from swegym_build.dockerio import existing_image
 from swegym_build.errors import BuildError
 from swegym_build.images import snapshot
@@ -43,10 +48,11 @@ log = logging.getLogger(__name__)
 
 HARNESS = Path(__file__).resolve().parents[2] / "harness"
 ENV_REPOSITORY = "swegym-build-env"
+PREP_REPOSITORY = "swegym-build-env-prep"
 INSTANCE_REPOSITORY = "swegym-build-instance"
 # Part of every env and instance tag: bump it when the code that cuts a build context changes, so
 # images made by the old code are not taken for current ones.
-LAYOUT_VERSION = 4
+LAYOUT_VERSION = 5
 # Where the environment commit's tree is unpacked during the env install run (and then removed).
 DEPS_TREE = "/opt/swegym/deps-tree"
 
@@ -113,6 +119,34 @@ def _write_files(root: Path, files: dict[str, str]) -> None:
 
 
 @dataclass(frozen=True)
+class PrepRecipe:
+    """The env tier's first part: what it takes from the env's recipe is all of its inputs, so the
+    attempts of a verification loop that change only the install commands share one."""
+
+    base: BaseImage
+    interpreter: str
+    apt_packages: tuple[str, ...]
+    constraints: tuple[str, ...]
+
+    @cached_property
+    def files(self) -> dict[str, str]:
+        packages = [shlex.quote(p) for p in self.apt_packages]
+        apt = _fill((HARNESS / "env" / "apt.sh").read_text(), "APT_PACKAGES", packages)
+        dockerfile = (HARNESS / "env" / "Dockerfile").read_text().replace("@INTERPRETER@", self.interpreter)
+        return {
+            "Dockerfile": dockerfile,
+            "swegym/apt.sh": apt,
+            "swegym/constraints.txt": "".join(f"{c}\n" for c in self.constraints),
+        }
+
+    @cached_property
+    def tag(self) -> str:
+        digest = inputs_digest({"layout": LAYOUT_VERSION, "files": self.files, "base": self.base.image_id})
+        (python,) = self.base.interpreters
+        return f"{PREP_REPOSITORY}:{self.base.debian_suite}-py{python}.{digest[:12]}"
+
+
+@dataclass(frozen=True)
 class EnvRecipe:
     repo: str
     version: str
@@ -134,7 +168,14 @@ class EnvRecipe:
         return InstallConfig.from_dict(self.install_config, f"{self.repo} {self.version}")
 
     @cached_property
-    def files(self) -> dict[str, str]:
+    def prep(self) -> PrepRecipe:
+        config = self.config
+        interpreter = self.base.interpreters[python_minor(config.python)]
+        return PrepRecipe(self.base, interpreter, tuple(config.apt_packages),
+                          tuple(pip_constraints(config.pip_constraints)))  # fmt: skip
+
+    @cached_property
+    def install_script(self) -> str:
         config = self.config
         install = (HARNESS / "env" / "install.sh").read_text()
         install = install.replace("@DEPS_TREE@", DEPS_TREE if self.separate_deps_tree else "/testbed")
@@ -144,36 +185,23 @@ class EnvRecipe:
         pip = [f"python -m pip install {' '.join(shlex.quote(p) for p in packages)}"] if packages else []
         install = _fill(install, "PIP_PACKAGES", pip)
         install = _fill(install, "INSTALL", install_steps(list(config.install)))
-        install = _fill(install, "PROJECT_INSTALL", install_steps(project_installs(list(config.install))))
-        apt = _fill(
-            (HARNESS / "env" / "apt.sh").read_text(),
-            "APT_PACKAGES",
-            [shlex.quote(p) for p in config.apt_packages],
-        )
-        dockerfile = (HARNESS / "env" / "Dockerfile").read_text()
-        interpreter = self.base.interpreters[python_minor(config.python)]
-        dockerfile = dockerfile.replace("@INTERPRETER@", interpreter)
-        dockerfile = dockerfile.replace("@CUTOFF@", config.exclude_newer or "")
-        return {
-            "Dockerfile": dockerfile,
-            "swegym/install.sh": install,
-            "swegym/apt.sh": apt,
-            "swegym/constraints.txt": "".join(f"{c}\n" for c in pip_constraints(config.pip_constraints)),
-        }
+        return _fill(install, "PROJECT_INSTALL", install_steps(project_installs(list(config.install))))
 
     @property
-    def buildargs(self) -> dict[str, str]:
-        return {"BASE_IMAGE": self.base.tag}
+    def cutoff_env(self) -> dict[str, str]:
+        """Set on the install run, so the env image (its commit) keeps them for later installs."""
+        cutoff = self.config.exclude_newer
+        return {"PIP_UPLOADED_PRIOR_TO": cutoff, "UV_EXCLUDE_NEWER": cutoff} if cutoff else {}
 
     @cached_property
     def tag(self) -> str:
         digest = inputs_digest(
             {
                 "layout": LAYOUT_VERSION,
-                "files": self.files,
-                "buildargs": self.buildargs,
+                "prep": self.prep.tag,
+                "install": self.install_script,
+                "env": self.cutoff_env,
                 "python": self.config.python,
-                "base": self.base.image_id,
                 "commit": self.setup_commit,
                 "tree": self.testbed_commit,
             }
@@ -216,39 +244,50 @@ def ensure_env_image(
     progress: Progress | None = None,
     timeout: float = 3600,
 ) -> BuiltImage:
-    """The env image: a Dockerfile build (OS packages, venv, /testbed), then one install run, committed."""
+    """The env image: its prep image (built once for all envs that share it), then one install
+    run with the repository unpacked, committed."""
     tag = recipe.tag
     image = existing_image(client, tag)
     if image is not None:
         return BuiltImage(tag, str(image.id), int(image.attrs["Size"]), built=False)
     what = f"the env image of {recipe.repo} {recipe.version}"
+    prep = ensure_prep_image(client, recipe.prep, log_file, what, progress)
     # Labels name only the tree the image holds: the environment commit is newer than most bases.
     labels = tier_labels("env", repo=recipe.repo, version=recipe.version, commit=recipe.testbed_commit)
-    prep_tag = f"{tag}-prep"
     with tempfile.TemporaryDirectory(prefix="swegym-env-") as folder:
-        context = Path(folder)
-        _write_files(context, recipe.files)
-        snapshot.checkout(mirror, recipe.testbed_commit, context / "repo")
-        prep = build_image(
-            client,
-            context=context,
-            tag=prep_tag,
-            buildargs=recipe.buildargs,
-            labels=labels,
-            log_file=log_file,
-            what=what,
-            progress=progress,
-        )
-        payload = context / "deps.tar"
-        _env_payload(recipe, mirror, context, payload)
+        payload = Path(folder) / "env.tar"
+        _env_payload(recipe, mirror, Path(folder), payload)
         report(log, progress, f"installing the dependencies of {recipe.repo} {recipe.version}")
         install = ["bash", "/opt/swegym/install.sh"]
-        _run_and_commit(client, str(prep.id), install, payload, tag, labels, log_file,
-                        what, timeout, append_log=True)  # fmt: skip
-    with contextlib.suppress(docker.errors.DockerException):
-        client.images.remove(prep_tag)  # only the name: its layers are the env image's
+        _run_and_commit(client, prep.image_id, install, payload, tag, labels, log_file, what, timeout,
+                        environment=recipe.cutoff_env, append_log=prep.built)  # fmt: skip
     image = client.images.get(tag)
     return BuiltImage(tag, str(image.id), int(image.attrs["Size"]), built=True)
+
+
+def ensure_prep_image(
+    client: docker.DockerClient, recipe: PrepRecipe, log_file: Path, what: str, progress: Progress | None
+) -> BuiltImage:
+    """The env tier's first part, built from harness/env/Dockerfile when missing (its output goes
+    to the env's `log_file`). Parallel builds of envs that share it build it once."""
+    lock = Path(tempfile.gettempdir()) / "swegym-build-locks" / f"{recipe.tag.replace(':', '_')}.lock"
+    with file_lock(lock):
+        image = existing_image(client, recipe.tag)
+        if image is not None:
+            return BuiltImage(recipe.tag, str(image.id), int(image.attrs["Size"]), built=False)
+        with tempfile.TemporaryDirectory(prefix="swegym-prep-") as folder:
+            _write_files(Path(folder), recipe.files)
+            image = build_image(
+                client,
+                context=Path(folder),
+                tag=recipe.tag,
+                buildargs={"BASE_IMAGE": recipe.base.tag},
+                labels=tier_labels("env-prep"),
+                log_file=log_file,
+                what=what,
+                progress=progress,
+            )
+    return BuiltImage(recipe.tag, str(image.id), int(image.attrs["Size"]), built=True)
 
 
 def _run_and_commit(
@@ -261,16 +300,19 @@ def _run_and_commit(
     log_file: Path,
     what: str,
     timeout: float,
+    environment: dict[str, str] | None = None,
     append_log: bool = False,
 ) -> None:
     """Run `command` in a container of `image_id` with `payload` unpacked at /, and commit it as `tag`.
 
     One run and one commit give the image a single layer of its own (a Dockerfile would cost a
-    layer per step), and what the run removes is in no layer at all.
+    layer per step), and what the run removes is in no layer at all. The commit keeps the run's
+    `environment` in the image.
     """
     container = client.containers.create(
         image_id,
         command=command,
+        environment=environment or {},
         # installs fetch packages, like the image builds do
         network_mode="host",
         labels=labels,
@@ -329,28 +371,49 @@ def ensure_instance_image(
 
 
 def _env_payload(recipe: EnvRecipe, mirror: Path, scratch: Path, dest: Path) -> None:
-    """One tar, unpacked at / for the install run: the environment commit's tree (when it is not
-    /testbed's) and a `.git` for each tree, so installs that read the version from git see it.
-    install.sh removes them in the same run: no layer holds them."""
+    """One tar, unpacked at / for the install run: /testbed's tree (the test user's), the
+    environment commit's tree (when it is not /testbed's), a `.git` for each tree, so installs that
+    read the version from git see it, and install.sh. install.sh removes the second tree and the
+    `.git`s in the same run: no layer holds them."""
+    testbed = scratch / "testbed.tar"
+    snapshot.archive(mirror, recipe.testbed_commit, testbed, prefix="testbed/")
+    parts = [_Part(testbed, owner=TEST_UID)]
     trees = [(recipe.testbed_commit, "testbed/")]
-    parts: list[Path] = []
     if recipe.separate_deps_tree:
         deps = DEPS_TREE.lstrip("/") + "/"
-        parts.append(scratch / "deps-tree.tar")
-        snapshot.archive(mirror, recipe.setup_commit, parts[-1], prefix=deps)
+        parts.append(_Part(scratch / "deps-tree.tar"))
+        snapshot.archive(mirror, recipe.setup_commit, parts[-1].path, prefix=deps)
         trees.append((recipe.setup_commit, deps))
     for number, (commit, prefix) in enumerate(trees):
-        parts.append(scratch / f"git-{number}.tar")
-        snapshot.single_commit_git_dir(mirror, commit, parts[-1], prefix=prefix)
+        parts.append(_Part(scratch / f"git-{number}.tar"))
+        snapshot.single_commit_git_dir(mirror, commit, parts[-1].path, prefix=prefix)
     _concatenate(parts, dest)
+    _append_file(dest, "opt/swegym/install.sh", recipe.install_script, 0o755)
 
 
-def _concatenate(parts: list[Path], dest: Path) -> None:
+@dataclass(frozen=True)
+class _Part:
+    path: Path
+    owner: int | None = None  # a uid (and gid) for every member; None keeps the tar's
+
+
+def _concatenate(parts: list[_Part], dest: Path) -> None:
     with tarfile.open(dest, "w") as out:
         for part in parts:
-            with tarfile.open(part) as source:
+            with tarfile.open(part.path) as source:
                 for member in source.getmembers():
+                    if part.owner is not None:
+                        member.uid = member.gid = part.owner
+                        member.uname = member.gname = ""
                     out.addfile(member, source.extractfile(member) if member.isfile() else None)
+
+
+def _append_file(tar: Path, name: str, text: str, mode: int) -> None:
+    with tarfile.open(tar, "a") as out:
+        data = text.encode()
+        info = tarfile.TarInfo(name)
+        info.size, info.mode = len(data), mode
+        out.addfile(info, io.BytesIO(data))
 
 
 def _instance_payload(recipe: InstanceRecipe, mirror: Path, scratch: Path, dest: Path) -> None:
@@ -360,13 +423,6 @@ def _instance_payload(recipe: InstanceRecipe, mirror: Path, scratch: Path, dest:
         mirror, recipe.env.testbed_commit, recipe.base_commit, changes, prefix="testbed/"
     )
     snapshot.single_commit_git_dir(mirror, recipe.base_commit, git_dir, prefix="testbed/")
-    _concatenate([changes, git_dir], dest)
-    with tarfile.open(dest, "a") as out:
-        for name, text, mode in (
-            ("setup.sh", recipe.setup_script, 0o755),
-            ("deleted.z", "".join(f"{p}\0" for p in deleted), 0o644),
-        ):
-            data = text.encode()
-            info = tarfile.TarInfo(f"opt/swegym/instance/{name}")
-            info.size, info.mode = len(data), mode
-            out.addfile(info, io.BytesIO(data))
+    _concatenate([_Part(changes), _Part(git_dir)], dest)
+    _append_file(dest, "opt/swegym/instance/setup.sh", recipe.setup_script, 0o755)
+    _append_file(dest, "opt/swegym/instance/deleted.z", "".join(f"{p}\0" for p in deleted), 0o644)

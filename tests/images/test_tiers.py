@@ -3,7 +3,8 @@ from pathlib import Path
 
 import pytest
 
-from swegym_build.images.tiers import install_steps, pip_constraints, project_installs
+from swegym_build.images.base_image import BaseImage
+from swegym_build.images.tiers import EnvRecipe, install_steps, pip_constraints, project_installs
 
 
 @pytest.mark.parametrize(
@@ -60,3 +61,31 @@ def test_setuptools_stays_below_81_in_every_pip_run_unless_the_spec_says_otherwi
     assert pip_constraints(["numpy<2"]) == ["numpy<2", "setuptools<81"]
     assert pip_constraints(["setuptools==59.6.0"]) == ["setuptools==59.6.0"]
     assert pip_constraints(["setuptools-scm<8"]) == ["setuptools-scm<8", "setuptools<81"]
+
+
+BASE = BaseImage(
+    "swegym-build-base:t", "sha256:" + "1" * 64, "bookworm", {"3.11": "/usr/bin/python3.11"}, 0, False
+)
+
+
+def _env(version: str = "1.0", **config: object) -> EnvRecipe:
+    install_config = {"python": "3.11", "install": ["python -m pip install -e ."], "test_cmd": "pytest",
+                      "log_parser": "pytest", "exclude_newer": "2024-01-01T00:00:00Z", **config}  # fmt: skip
+    return EnvRecipe("acme/x", version, "a" * 40, install_config, BASE)
+
+
+def test_envs_that_differ_in_install_commands_or_cutoff_share_their_prep_image() -> None:
+    # what a verification loop's attempts change: the install, extras, requirements files
+    drafted, plain = _env(), _env(install=["python -m pip install ."])
+    later = _env("2.0", exclude_newer="2025-01-01T00:00:00Z", pip_packages=["pytest"])
+    assert drafted.prep.tag == plain.prep.tag == later.prep.tag
+    assert len({drafted.tag, plain.tag, later.tag}) == 3
+    assert later.cutoff_env == {"PIP_UPLOADED_PRIOR_TO": "2025-01-01T00:00:00Z",
+                                "UV_EXCLUDE_NEWER": "2025-01-01T00:00:00Z"}  # fmt: skip
+
+
+def test_debian_packages_and_pip_constraints_make_another_prep_image() -> None:
+    tags = {_env().prep.tag, _env(apt_packages=["default-jre-headless"]).prep.tag,
+            _env(pip_constraints=["setuptools<60"]).prep.tag}  # fmt: skip
+    assert len(tags) == 3
+    assert "default-jre-headless" in _env(apt_packages=["default-jre-headless"]).prep.files["swegym/apt.sh"]

@@ -225,3 +225,21 @@ def test_the_drafted_test_command_keeps_the_report_pytest_pretty_would_replace(
     run = read_pytest_run(output)
     assert run.totals is not None, output
     assert run.statuses.get("tests/test_drafty.py::test_value") == "PASSED", output
+
+
+def test_attempts_and_versions_on_one_python_share_one_prep_image(
+    verified: Workspace, docker_client: docker.DockerClient
+) -> None:
+    # 0.1's plain install, 0.2's extra and 0.3's Python 3.11 differ only in install commands and
+    # cut-off: the test user, venv and build tooling under them were built once
+    records = read_verifications(verified, DRAFTY)
+    parents = {docker_client.images.get(records[v].image).attrs["Parent"] for v in ("0.1", "0.2", "0.3")}
+    assert len(parents) == 1
+    assert [t.split(":")[0] for t in docker_client.images.get(parents.pop()).tags] == [
+        "swegym-build-env-prep"
+    ]
+    env = docker_client.images.get(records["0.2"].image).attrs["Config"]["Env"]
+    recipe = records["0.2"].recipe
+    assert recipe is not None
+    cutoff = recipe["exclude_newer"]  # later installs in the image keep the environment commit's date
+    assert f"PIP_UPLOADED_PRIOR_TO={cutoff}" in env and f"UV_EXCLUDE_NEWER={cutoff}" in env
