@@ -9,7 +9,6 @@ environment) or in a layer's text files under `opt/swegym/`.
 from __future__ import annotations
 
 import hashlib
-import io
 import json
 import subprocess
 import tarfile
@@ -39,57 +38,96 @@ def _blob_id(data: bytes) -> str:
     return hashlib.sha1(b"blob %d\0" % len(data) + data).hexdigest()
 
 
-def future_in_image(client: docker.DockerClient, image: str, mirror: Path, base_commit: str) -> Future:
-    """Everything in `image` that comes from after `base_commit` in `mirror`."""
-    past_objects = set(_git(mirror, "rev-list", "--objects", base_commit).split())
-    every_blob = {
-        line.split()[0]
-        for line in _git(
-            mirror, "cat-file", "--batch-all-objects", "--batch-check=%(objectname) %(objecttype)"
-        ).splitlines()
-        if line.endswith(" blob")
-    }
-    future_blobs = every_blob - past_objects
-    past_commits = set(_git(mirror, "rev-list", base_commit).split())
-    future_commits = set(_git(mirror, "rev-list", "--all").split()) - past_commits
-    past_paths = set(_git(mirror, "log", "--format=", "--name-only", base_commit).split("\n"))
-    found = Future()
+@dataclass
+class _Layer:
+    """What a layer holds that can name the future: its tree's blobs and its scripts' texts."""
+
+    blobs: list[tuple[str, str]] = field(default_factory=list)  # (blob id, path) under testbed/
+    scripts: list[tuple[str, str]] = field(default_factory=list)  # (path, text) under opt/swegym/
+
+
+@dataclass(frozen=True)
+class _History:
+    """The mirror's objects, split at one base commit."""
+
+    future_blobs: set[str]
+    future_commits: set[str]
+    past_paths: set[str]
+
+    @classmethod
+    def at(cls, mirror: Path, base_commit: str) -> _History:
+        past_objects = set(_git(mirror, "rev-list", "--objects", base_commit).split())
+        listing = _git(mirror, "cat-file", "--batch-all-objects", "--batch-check=%(objectname) %(objecttype)")
+        every_blob = {line.split()[0] for line in listing.splitlines() if line.endswith(" blob")}
+        past_commits = set(_git(mirror, "rev-list", base_commit).split())
+        return cls(
+            future_blobs=every_blob - past_objects,
+            future_commits=set(_git(mirror, "rev-list", "--all").split()) - past_commits,
+            past_paths=set(_git(mirror, "log", "--format=", "--name-only", base_commit).split("\n")),
+        )
+
+
+def future_in_images(client: docker.DockerClient, bases: dict[str, str], mirror: Path) -> dict[str, Future]:
+    """For each image (a tag) what in it comes from after its base commit in `mirror`.
+
+    One `docker save` of all of them: a layer they share (the base's, the env's) is exported and
+    read once; the engine's export is what costs, not the reading.
+    """
     with tempfile.TemporaryFile() as saved:
-        for chunk in client.images.get(image).save(named=False):
+        # the engine's `GET /images/get?names=...` (`docker save A B`); docker-py saves one image
+        api = client.api  # a requests session on the engine's socket
+        url = f"{api.base_url}/v{api.api_version}/images/get"
+        response = api.get(url, params={"names": list(bases)}, stream=True)
+        response.raise_for_status()
+        for chunk in response.iter_content(2**20):
             saved.write(chunk)
         saved.seek(0)
         with tarfile.open(fileobj=saved) as outer:
-            for member in outer.getmembers():
-                data = outer.extractfile(member).read() if member.isfile() else b""  # type: ignore[union-attr]
-                if member.name.endswith(".json"):
-                    text = data.decode(errors="replace")
-                    found.commits += [c for c in future_commits if c in text]
-                elif member.name.endswith("layer.tar"):
-                    _scan_layer(data, member.name, future_blobs, future_commits, past_paths, found)
+            manifest = json.loads(outer.extractfile("manifest.json").read())  # type: ignore[union-attr]
+            layers = {name: _read_layer(outer, name) for entry in manifest for name in entry["Layers"]}
+            configs = {
+                entry["Config"]: outer.extractfile(entry["Config"]).read().decode(errors="replace")  # type: ignore[union-attr]
+                for entry in manifest
+            }
+    found: dict[str, Future] = {}
+    for entry in manifest:
+        for tag in entry.get("RepoTags") or []:
+            if tag in bases:
+                history = _History.at(mirror, bases[tag])
+                found[tag] = _future(
+                    configs[entry["Config"]], [(n, layers[n]) for n in entry["Layers"]], history
+                )
+    missing = set(bases) - set(found)
+    assert not missing, f"docker save gave no manifest entry for {sorted(missing)}"
     return found
 
 
-def _scan_layer(
-    data: bytes,
-    name: str,
-    future_blobs: set[str],
-    future_commits: set[str],
-    past_paths: set[str],
-    found: Future,
-) -> None:
-    with tarfile.open(fileobj=io.BytesIO(data)) as layer:
-        for member in layer.getmembers():
+def _read_layer(outer: tarfile.TarFile, name: str) -> _Layer:
+    held = _Layer()
+    with tarfile.open(fileobj=outer.extractfile(name)) as layer:
+        for member in layer:
             if not member.isfile():
                 continue
+            in_tree = member.name.startswith("testbed/") and not member.name.startswith("testbed/.git/")
+            if not (in_tree or member.name.startswith("opt/swegym/")):
+                continue  # the OS, the venv: nothing of the repository (and most of the bytes)
             content = layer.extractfile(member).read()  # type: ignore[union-attr]
-            if member.name.startswith("testbed/") and not member.name.startswith("testbed/.git/"):
-                if _blob_id(content) in future_blobs:
-                    found.blobs.append(f"{name} {member.name}")
-            elif member.name.startswith("opt/swegym/"):
-                text = content.decode(errors="replace")
-                found.commits += [c for c in future_commits if c in text]
-                if member.name.endswith("deleted.z"):
-                    found.paths += [p for p in text.split("\0") if p and p not in past_paths]
+            if in_tree:
+                held.blobs.append((_blob_id(content), member.name))
+            else:
+                held.scripts.append((member.name, content.decode(errors="replace")))
+    return held
+
+
+def _future(config: str, layers: list[tuple[str, _Layer]], history: _History) -> Future:
+    found = Future(commits=[c for c in history.future_commits if c in config])
+    for name, layer in layers:
+        found.blobs += [f"{name} {path}" for blob, path in layer.blobs if blob in history.future_blobs]
+        for path, text in layer.scripts:
+            found.commits += [c for c in history.future_commits if c in text]
+            if path.endswith("deleted.z"):
+                found.paths += [p for p in text.split("\0") if p and p not in history.past_paths]
+    return found
 
 
 def dump(found: Future) -> str:
