@@ -274,7 +274,9 @@ def ensure_prep_image(
     with file_lock(lock):
         image = existing_image(client, recipe.tag)
         if image is not None:
+            report(log, progress, f"{what}: prep image {recipe.tag} is up to date")
             return BuiltImage(recipe.tag, str(image.id), int(image.attrs["Size"]), built=False)
+        report(log, progress, f"{what}: building its prep image {recipe.tag} (log: {log_file})")
         with tempfile.TemporaryDirectory(prefix="swegym-prep-") as folder:
             _write_files(Path(folder), recipe.files)
             image = build_image(
