@@ -18,6 +18,9 @@ from pathlib import Path
 
 import docker
 
+from swegym_build.handoff import read_built, read_versioned
+from swegym_build.workspace import Workspace
+
 
 @dataclass
 class Future:
@@ -54,17 +57,38 @@ class _History:
     future_commits: set[str]
     past_paths: set[str]
 
+
+@dataclass(frozen=True)
+class _Mirror:
+    """Every blob and commit of the mirror, read once for all the base commits split on it."""
+
+    path: Path
+    blobs: set[str]
+    commits: set[str]
+
     @classmethod
-    def at(cls, mirror: Path, base_commit: str) -> _History:
-        past_objects = set(_git(mirror, "rev-list", "--objects", base_commit).split())
+    def read(cls, mirror: Path) -> _Mirror:
         listing = _git(mirror, "cat-file", "--batch-all-objects", "--batch-check=%(objectname) %(objecttype)")
-        every_blob = {line.split()[0] for line in listing.splitlines() if line.endswith(" blob")}
-        past_commits = set(_git(mirror, "rev-list", base_commit).split())
-        return cls(
-            future_blobs=every_blob - past_objects,
-            future_commits=set(_git(mirror, "rev-list", "--all").split()) - past_commits,
-            past_paths=set(_git(mirror, "log", "--format=", "--name-only", base_commit).split("\n")),
+        blobs = {line.split()[0] for line in listing.splitlines() if line.endswith(" blob")}
+        return cls(mirror, blobs, set(_git(mirror, "rev-list", "--all").split()))
+
+    def at(self, base_commit: str) -> _History:
+        past_objects = set(_git(self.path, "rev-list", "--objects", base_commit).split())
+        past_commits = set(_git(self.path, "rev-list", base_commit).split())
+        return _History(
+            future_blobs=self.blobs - past_objects,
+            future_commits=self.commits - past_commits,
+            past_paths=set(_git(self.path, "log", "--format=", "--name-only", base_commit).split("\n")),
         )
+
+
+def future_in_built_images(client: docker.DockerClient, workspace: Workspace, repo: str) -> dict[str, Future]:
+    """For each built instance of `repo` in `workspace`, by instance id, what its image holds from
+    after its base commit."""
+    images = {instance_id: record.image for instance_id, record in read_built(workspace).items()}
+    bases = {images[i.instance_id]: i.base_commit for i in read_versioned(workspace, [repo], None)}
+    found = future_in_images(client, bases, workspace.mirror_dir(repo))
+    return {instance_id: found[image] for instance_id, image in images.items() if image in found}
 
 
 def future_in_images(client: docker.DockerClient, bases: dict[str, str], mirror: Path) -> dict[str, Future]:
@@ -89,14 +113,13 @@ def future_in_images(client: docker.DockerClient, bases: dict[str, str], mirror:
                 entry["Config"]: outer.extractfile(entry["Config"]).read().decode(errors="replace")  # type: ignore[union-attr]
                 for entry in manifest
             }
+    history = _Mirror.read(mirror)
     found: dict[str, Future] = {}
     for entry in manifest:
         for tag in entry.get("RepoTags") or []:
             if tag in bases:
-                history = _History.at(mirror, bases[tag])
-                found[tag] = _future(
-                    configs[entry["Config"]], [(n, layers[n]) for n in entry["Layers"]], history
-                )
+                own = [(name, layers[name]) for name in entry["Layers"]]
+                found[tag] = _future(configs[entry["Config"]], own, history.at(bases[tag]))
     missing = set(bases) - set(found)
     assert not missing, f"docker save gave no manifest entry for {sorted(missing)}"
     return found

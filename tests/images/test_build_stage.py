@@ -11,7 +11,7 @@ import pytest
 from swegym_build.handoff import read_built, read_versioned
 from swegym_build.images.stage import run_build
 from swegym_build.state import StateStore
-from swegym_build.testing.nofuture import dump, future_in_images
+from swegym_build.testing.nofuture import dump, future_in_built_images
 from swegym_build.workspace import Workspace
 
 pytestmark = pytest.mark.docker
@@ -73,15 +73,10 @@ def test_no_layer_config_or_script_of_an_instance_image_comes_from_after_its_bas
     built_sample: Workspace, docker_client: docker.DockerClient
 ) -> None:
     """`docker save` of each image: every layer's tree files, the labels and the setup scripts."""
-    mirror = built_sample.mirror_dir(REPO)
-    images = _images(built_sample)
-    instances = read_versioned(built_sample, None, None)
-    found = future_in_images(
-        docker_client, {images[i.instance_id]["image"]: i.base_commit for i in instances}, mirror
-    )
-    for instance in instances:
-        image = images[instance.instance_id]["image"]
-        assert found[image].empty, f"{instance.instance_id}: {dump(found[image])}"
+    found = future_in_built_images(docker_client, built_sample, REPO)
+    assert sorted(found) == sorted(i.instance_id for i in read_versioned(built_sample, None, None))
+    for instance_id, future in found.items():
+        assert future.empty, f"{instance_id}: {dump(future)}"
 
 
 def test_the_project_is_installed_and_its_tests_run_without_network(

@@ -21,7 +21,7 @@ from swegym_build.images.stage import run_build
 from swegym_build.jsonl import write_jsonl_atomically
 from swegym_build.pythons.uv_python import PythonDownloads
 from swegym_build.state import StateStore
-from swegym_build.testing.nofuture import dump, future_in_images
+from swegym_build.testing.nofuture import dump, future_in_built_images
 from swegym_build.versions.stage import PythonOptions, run_versions
 from swegym_build.workspace import Workspace
 from tests.versions.githistory import GitHistory, raw_row
@@ -165,15 +165,10 @@ def test_the_test_user_writes_the_tree_but_not_the_venv(
 def test_no_image_holds_anything_from_after_its_base(
     built: Workspace, docker_client: docker.DockerClient
 ) -> None:
-    mirror = built.mirror_dir(REPO)
-    images = _images(built)
-    instances = read_versioned(built, None, None)
-    found = future_in_images(
-        docker_client, {images[i.instance_id]["image"]: i.base_commit for i in instances}, mirror
-    )
-    for instance in instances:
-        image = images[instance.instance_id]["image"]
-        assert found[image].empty, f"{instance.instance_id}: {dump(found[image])}"
+    found = future_in_built_images(docker_client, built, REPO)
+    assert sorted(found) == sorted(i.instance_id for i in read_versioned(built, None, None))
+    for instance_id, future in found.items():
+        assert future.empty, f"{instance_id}: {dump(future)}"
     # the env tree of 1.0 is its oldest base (instance 3), though its dependencies are the newest's
-    env_image = images["acme__gadget-5"]["env_image"]
+    env_image = _images(built)["acme__gadget-5"]["env_image"]
     assert _run(docker_client, env_image, "ls /testbed/gadget").split() == ["__init__.py", "old.py", "one.py"]
