@@ -40,6 +40,9 @@ from collections import Counter
 from dataclasses import dataclass, field
 from pathlib import Path
 
+import docker
+from stage_table import print_stage_table, workspace_rows
+
 from swegym_build.errors import GitError, SpecError
 from swegym_build.jsonl import read_jsonl, write_jsonl_atomically
 from swegym_build.records import TaskInstance, instance_id_for, repo_slug
@@ -447,17 +450,24 @@ def main() -> int:
             result.deterministic = same_stage and first.read_text() == second.read_text()
 
     stage_lines: dict[str, dict[str, str]] = {}
+    tables: dict[str, Workspace] = {}
     if args.build or args.validate:
         verify = VerifyOptions(VerifyLimits(args.max_attempts, args.attempt_minutes))
         if not args.no_shipped_build:
             stage_lines["shipped"] = build_and_validate(
                 shipped_ws, shipped_specs, repos, args.validate, verify
             )
+            tables["shipped specs"] = shipped_ws
         if not args.no_drafted_build:
             # no specs: the stage's drafts (one entry per era), candidates tried until one verifies
             stage_lines["drafted"] = build_and_validate(drafted_ws, no_specs, repos, args.validate, verify)
+            tables["no specs (drafted)"] = drafted_ws
 
     report(results, root, stage_lines)
+    if tables:
+        client = docker.from_env()
+        for title, workspace in tables.items():
+            print_stage_table(title, workspace_rows(workspace, client))
     return 0
 
 
