@@ -41,6 +41,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 
 import docker
+from fill_missing_blobs import fill_missing_blobs, missing_blobs
 from stage_table import print_stage_table, workspace_rows
 
 from swegym_build.errors import GitError, SpecError
@@ -100,6 +101,7 @@ class RepoResult:
     per_version_draft: RepoSpec | None = None
     deterministic: bool | None = None
     problem: str = ""
+    emptied: list[str] = field(default_factory=list)  # paths a mirror lacked, as empty files
 
 
 def git(mirror: Path, *args: str) -> str:
@@ -382,6 +384,11 @@ def main() -> int:
     parser.add_argument("--validate", action="store_true", help="also validate (implies --build)")
     parser.add_argument("--no-shipped-build", action="store_true", help="build only the no-spec run")
     parser.add_argument("--no-drafted-build", action="store_true", help="build only the shipped-spec run")
+    parser.add_argument(
+        "--fill-missing-blobs",
+        action="store_true",
+        help="measure a mirror that lacks blobs on a copy where they are empty files (fill_missing_blobs.py)",
+    )
     parser.add_argument("--max-attempts", type=int, default=4, help="build's --max-attempts")
     parser.add_argument("--attempt-minutes", type=float, default=60.0, help="build's --attempt-minutes")
     args = parser.parse_args()
@@ -401,6 +408,13 @@ def main() -> int:
         if not (mirror / "HEAD").exists():
             result.problem = f"no mirror at {mirror}"
             continue
+        if args.fill_missing_blobs and missing_blobs(mirror):
+            # rebuilt each run (seconds): the same mirror gives the same commit ids
+            filled = root / "filled" / mirror.parent.name / "repo"
+            shutil.rmtree(filled, ignore_errors=True)
+            result.emptied = fill_missing_blobs(mirror, filled)
+            print(f"{repo}: measured on {filled}, {len(result.emptied)} paths emptied: {result.emptied}")
+            mirror = filled
         mirrors[repo] = mirror
         started = time.monotonic()
         # the sample is a pure function of the mirror and the options: kept to re-run quickly
@@ -499,6 +513,8 @@ def report(results: dict[str, RepoResult], root: Path, stage_lines: dict[str, di
             {k: v for k, v in (result.shipped or VersionsSummary()).outcomes.items() if k != "kept"}
         )
         print(f"{repo}: sampled versions {sorted(_drafted_versions(result), key=_version_order)}")
+        if result.emptied:
+            print(f"  measured with {len(result.emptied)} files the mirror lacks emptied: {result.emptied}")
         if rejected:
             print(f"  shipped-spec rejections: {dict(rejected)}")
         print("  per-version draft:")
