@@ -179,11 +179,12 @@ def verify_env(
                 stopped = f"final: {first[:160]}"
                 break
             build_log = _read(folder / "build.log", failure.detail)
+            cured = _next_remedies(queue, attempts, remedy(candidate, build_log))
             host = unreachable(build_log)
-            if host is not None:
+            if host is not None and not cured:
+                # no candidate reaches the host either, unless a cure stops fetching from it
                 stopped = f"network: {host} unreachable"
                 break
-            _next_remedies(queue, attempts, remedy(candidate, build_log))
             continue
         result.envs_built.append(env)
         check = collect(env, candidate, folder / "collect.log")
@@ -202,9 +203,9 @@ def verify_env(
     return result
 
 
-def _next_remedies(queue: list[Candidate], attempts: list[Attempt], found: list[Candidate]) -> None:
+def _next_remedies(queue: list[Candidate], attempts: list[Attempt], found: list[Candidate]) -> int:
     """Put the remedies at the front of `queue`: a recipe tried already is left out, one queued
-    already is moved up (keeping its label)."""
+    already is moved up (keeping its label). Returns how many are next."""
     tried = [a.recipe for a in attempts]
     front: list[Candidate] = []
     for candidate in found:
@@ -216,6 +217,7 @@ def _next_remedies(queue: list[Candidate], attempts: list[Attempt], found: list[
             queue.remove(queued)
         front.append(queued or candidate)
     queue[:0] = front
+    return len(front)
 
 
 def _read(path: Path, fallback: str) -> str:

@@ -38,9 +38,11 @@ filtered copy beside the file is installed instead; the repository's file is not
 failure that names a dependency of a dependency, or of the project itself, has no remedy here.
 Nothing runs: the same log and files give the same candidates.
 
-One failure has no cure in any recipe: an install that cannot reach a host (npm's registry from
-a machine that reaches PyPI only). `unreachable_host` names it, and the loop stops there instead
-of rebuilding every candidate to fail the same way.
+An install that cannot reach a host (npm's registry, GitHub, from a machine that reaches PyPI
+only) is cured only when the recipe itself names what it fetched there by URL (`git+https://
+github.com/org/tool.git@sha` in a requirements file, `NAME @ URL`, a wheel's URL): those
+requirements are taken from the index by their names. Otherwise `unreachable_host` names the
+host, and the loop stops there instead of rebuilding every candidate to fail the same way.
 """
 
 from __future__ import annotations
@@ -50,9 +52,16 @@ import re
 import shlex
 import sys
 from collections.abc import Callable, Collection
+from dataclasses import dataclass
 from typing import Any, Protocol
 
-from packaging.utils import canonicalize_name
+from packaging.utils import (
+    InvalidSdistFilename,
+    InvalidWheelFilename,
+    canonicalize_name,
+    parse_sdist_filename,
+    parse_wheel_filename,
+)
 
 from swegym_build.specs.drafting.metadata import requirement_files
 from swegym_build.verify.candidates import Candidate
@@ -169,6 +178,11 @@ _UNREACHABLE = re.compile(
     r"|Network is unreachable)"
 )
 _NAME = re.compile(r"^\s*([A-Za-z0-9][A-Za-z0-9._-]*)(\[[^\]]*\])?")
+# a requirement fetched by URL, not from the index: `NAME @ URL`, a VCS URL, an archive's URL
+_URL = re.compile(
+    r"^(?:(?P<name>[A-Za-z0-9][A-Za-z0-9._-]*)(?:\[[^\]]*\])?\s*@\s*)?"
+    r"(?P<url>(?P<vcs>(?:git|hg|svn|bzr)\+)?[a-z]+://(?:[^/@\s]*@)?(?P<host>[^/:\s]+)[^\s;]*)"
+)
 _PIP_INSTALL = re.compile(r"^(?:python3? -m pip|pip3?|uv pip) install\s")
 _SHELL_OPERATORS = re.compile(r"[;&|<>`$()]")
 FILTERED_SUFFIX = ".swegym"
@@ -178,6 +192,10 @@ _VALUED_OPTIONS = {"-c", "--constraint", "-i", "--index-url", "--extra-index-url
 def remedies(failed: Candidate, log: str, tree: Tree) -> list[Candidate]:
     """What the log of `failed`'s attempt says to try next (none when it names no cure)."""
     config = failed.install_config
+    if unreachable_host(log) is not None:
+        # the install stopped on the network: only taking what it fetched from the index can help
+        cure = _url_cure(config, log, tree)
+        return [cure] if cure else []
     cures = (
         _pip_cure,
         _command_cure,
@@ -199,6 +217,70 @@ def unreachable_host(log: str) -> str | None:
         return None
     last = found[-1]
     return last.group("npm") or last.group("curl") or last.group("pip")
+
+
+def _url_cure(config: dict[str, Any], log: str, tree: Tree) -> Candidate | None:
+    """The recipe with every requirement it fetches from the unreachable host by URL (a VCS
+    checkout, an archive) installed from the index by its name instead."""
+    host = unreachable_host(log)
+    names: list[str] = []
+
+    def change(requirement: str) -> str | None:
+        found = _url_requirement(requirement, host or "")
+        if found is None:
+            return requirement
+        names.append(found[1])
+        return found[1]
+
+    # a file an earlier cure filtered is read as the repository has it: its edits are made already
+    made = " ".join(config.get("install") or [])
+
+    def script(text: str) -> str | None:
+        edits = []
+        for line in text.splitlines():
+            found = _url_requirement(re.split(r"\s+#", line.strip(), maxsplit=1)[0], host or "")
+            if found is None:
+                continue
+            spelled, name = found
+            edit = f"s#^([[:space:]]*){_ere_literal(spelled)}#\\1{name}#"
+            if edit not in made:
+                edits.append(edit)
+                names.append(name)
+        return ";".join(edits) or None
+
+    changed = _rewrite_recipe(config, _Rewrite(change, script), tree.read)
+    if changed is None:
+        return None
+    return Candidate(f"{' '.join(dict.fromkeys(names))} from the index ({host} unreachable)", changed)
+
+
+def _url_requirement(requirement: str, host: str) -> tuple[str, str] | None:
+    """A requirement fetched by URL from `host`: its `NAME @ URL` or URL part, and the distribution
+    as the index names it (`NAME @`, `#egg=NAME`, a wheel's or an sdist's file name, else the VCS
+    repository's). None: not such a requirement, or no name to be had."""
+    match = _URL.match(requirement.strip())
+    if match is None or match.group("host").lower() != host.lower():
+        return None
+    url = match.group("url")
+    egg = re.search(r"[#&]egg=([A-Za-z0-9][A-Za-z0-9._-]*)", url)
+    last = url.split("#", 1)[0].rstrip("/").rsplit("/", 1)[-1]
+    name: str | None = match.group("name") or (egg.group(1) if egg else None)
+    try:
+        if name is None and last.endswith(".whl"):
+            name = str(parse_wheel_filename(last)[0])
+        elif name is None and last.endswith((".tar.gz", ".zip", ".tar.bz2")):
+            name = str(parse_sdist_filename(last)[0])
+    except (InvalidWheelFilename, InvalidSdistFilename):
+        return None
+    if name is None and match.group("vcs"):
+        repository = last.split("@", 1)[0].removesuffix(".git")
+        name = repository if _NAME.fullmatch(repository) else None
+    return (match.group(0), name) if name else None
+
+
+def _ere_literal(text: str) -> str:
+    """`text` as a POSIX extended regular expression matching it literally (`#`: sed's delimiter)."""
+    return re.sub(r"([\\.^$|?*+()\[\]{}#])", r"\\\1", text)
 
 
 def _pip_cure(config: dict[str, Any], log: str, tree: Tree) -> Candidate | None:
@@ -365,6 +447,17 @@ def _name(requirement: str) -> str:
     return match.group(1) if match else ""
 
 
+@dataclass(frozen=True)
+class _Rewrite:
+    """One change to the requirements a recipe names. `change` maps a requirement (a
+    `pip_packages` entry, a pip argument) to itself, its replacement, or None (left out);
+    `script(text)` is the sed script making the change in a requirements file of that text, None
+    when no line of it is changed."""
+
+    change: Callable[[str], str | None]
+    script: Callable[[str], str | None]
+
+
 def _change_requirement(
     config: dict[str, Any], name: str, unpin: bool, read_file: ReadFile
 ) -> dict[str, Any] | None:
@@ -379,28 +472,36 @@ def _change_requirement(
         assert match is not None
         return f"{match.group(1)}{match.group(2) or ''}" if unpin else None
 
+    def script(text: str) -> str | None:
+        if not any(_is_named(line, wanted) for line in text.splitlines()):
+            return None
+        head = rf"^[[:space:]]*({_spelled(wanted)})(\[[^]]*\])?"
+        return rf"s/{head}[^;#]*/\1\2 /I" if unpin else rf"/{head}([^A-Za-z0-9._-]|$)/Id"
+
+    return _rewrite_recipe(config, _Rewrite(change, script), read_file)
+
+
+def _rewrite_recipe(config: dict[str, Any], rewrite: _Rewrite, read_file: ReadFile) -> dict[str, Any] | None:
+    """`config` with `rewrite` made in its `pip_packages` and install commands; None when it
+    changes nothing."""
     packages = list(config.get("pip_packages") or [])
-    changed_packages = [c for c in (change(p) for p in packages) if c is not None]
-    install = [_change_command(c, change, wanted, unpin, read_file) for c in config.get("install") or []]
+    changed_packages = [c for c in (rewrite.change(p) for p in packages) if c is not None]
+    install = [_change_command(c, rewrite, read_file) for c in config.get("install") or []]
     kept_install = [c for c in install if c]
     if changed_packages == packages and kept_install == list(config.get("install") or []):
         return None
     return {**config, "pip_packages": changed_packages, "install": kept_install}
 
 
-def _change_command(
-    command: str, change: Callable[[str], str | None], wanted: str, unpin: bool, read_file: ReadFile
-) -> str:
-    """An install command with the requirement changed in its pip installs' arguments and `-r`
-    files (each ` && ` step on its own, so an earlier remedy's filter steps stay); steps with other
+def _change_command(command: str, rewrite: _Rewrite, read_file: ReadFile) -> str:
+    """An install command with the rewrite made in its pip installs' arguments and `-r` files
+    (each ` && ` step on its own, so an earlier remedy's filter steps stay); steps with other
     shell syntax as they are. Empty when no pip target is left."""
-    steps = [_change_step(step, change, wanted, unpin, read_file) for step in command.split(" && ")]
+    steps = [_change_step(step, rewrite, read_file) for step in command.split(" && ")]
     return " && ".join(s for s in steps if s) if all(steps[-1:]) else ""
 
 
-def _change_step(
-    step: str, change: Callable[[str], str | None], wanted: str, unpin: bool, read_file: ReadFile
-) -> str:
+def _change_step(step: str, rewrite: _Rewrite, read_file: ReadFile) -> str:
     if not _PIP_INSTALL.match(step) or _SHELL_OPERATORS.search(step):
         return step
     words = shlex.split(step)
@@ -414,8 +515,9 @@ def _change_step(
             # a copy an earlier remedy filtered is filtered again in place
             original = path.removesuffix(FILTERED_SUFFIX)
             text = read_file(original)
-            if text is not None and any(_is_named(line, wanted) for line in text.splitlines()):
-                filters.append(_filter(original, wanted, unpin, again=original != path))
+            script = rewrite.script(text) if text is not None else None
+            if script is not None:
+                filters.append(_filter(original, script, again=original != path))
                 path = original + FILTERED_SUFFIX
             out += [word, path]
             targets += 1
@@ -428,7 +530,7 @@ def _change_step(
                 out.append(words[index + 1])
                 index += 1
         else:
-            kept = change(word)
+            kept = rewrite.change(word)
             if kept is not None:
                 out.append(kept)
                 targets += 1
@@ -445,12 +547,10 @@ def _is_named(requirement: str, wanted: str) -> bool:
     return match is not None and canonicalize_name(match.group(1)) == wanted
 
 
-def _filter(path: str, wanted: str, unpin: bool, again: bool) -> str:
-    """A sed command writing `path` without (or with unpinned) requirement `wanted` beside it: the
-    copy's own `-r` lines still resolve, and the repository's file stays as it is. `again`: the
-    copy exists (an earlier remedy's) and is changed in place."""
-    head = rf"^[[:space:]]*({_spelled(wanted)})(\[[^]]*\])?"
-    script = rf"s/{head}[^;#]*/\1\2 /I" if unpin else rf"/{head}([^A-Za-z0-9._-]|$)/Id"
+def _filter(path: str, script: str, again: bool) -> str:
+    """A sed command writing `path` changed by `script` beside it: the copy's own `-r` lines still
+    resolve, and the repository's file stays as it is. `again`: the copy exists (an earlier
+    remedy's) and is changed in place."""
     copy = shlex.quote(path + FILTERED_SUFFIX)
     if again:
         return f"sed -i -E {shlex.quote(script)} {copy}"

@@ -199,6 +199,79 @@ def test_the_loop_stops_when_the_install_cannot_reach_a_host(tmp_path: Path) -> 
     assert (record.status, record.stopped) == ("failed", "network: registry.npmjs.org unreachable")
 
 
+# pip's log when a requirements file pins a dependency to a GitHub commit and GitHub is out of reach
+UNREACHABLE_CHECKOUT = (
+    "Collecting git+https://github.com/acme/bench-tool.git@ef016e2 (from -r requirements-dev.txt (line 3))\n"
+    "  Running command git clone --filter=blob:none --quiet https://github.com/acme/bench-tool.git /tmp/x\n"
+    "  fatal: unable to access 'https://github.com/acme/bench-tool.git/':"
+    " Could not resolve host: github.com\n"
+    "  error: subprocess-exited-with-error\n"
+)
+URL_FILES = {
+    "requirements-dev.txt": (
+        "pytest>=7\n"
+        "# the benchmark runner, at the commit we need\n"
+        "git+https://github.com/acme/bench-tool.git@ef016e2\n"
+        "  sheet @ git+https://github.com/acme/spreadsheet.git@49ffd89 ; python_version >= '3.8'"
+        "  # widget fix\n"
+        "https://github.com/acme/fast/releases/download/v1/fast_lib-1.2-py3-none-any.whl\n"
+        "https://example.org/mirror/other-1.0.tar.gz\n"
+    ),
+}
+
+
+def test_requirements_fetched_from_a_host_out_of_reach_come_from_the_index(tmp_path: Path) -> None:
+    recipe = {
+        **RECIPE,
+        "pip_packages": ["pytest", "git+ssh://git@github.com/acme/helper.git@v1#egg=acme-helper"],
+    }
+    (found,) = remedies(Candidate("as drafted", recipe), UNREACHABLE_CHECKOUT, Tree(URL_FILES))
+    assert found.label == "acme-helper bench-tool sheet fast-lib from the index (github.com unreachable)"
+    config = found.install_config
+    assert config["pip_packages"] == ["pytest", "acme-helper"]
+    first = config["install"][0]
+    assert first.endswith("python -m pip install -r requirements-dev.txt.swegym -c constraints.txt")
+    (tmp_path / "requirements-dev.txt").write_text(URL_FILES["requirements-dev.txt"])
+    subprocess.run(["bash", "-c", first.split(" && ")[0]], cwd=tmp_path, check=True)
+    assert (tmp_path / "requirements-dev.txt.swegym").read_text() == (
+        "pytest>=7\n"
+        "# the benchmark runner, at the commit we need\n"
+        "bench-tool\n"
+        "  sheet ; python_version >= '3.8'  # widget fix\n"
+        "fast-lib\n"
+        "https://example.org/mirror/other-1.0.tar.gz\n"  # another host: as it was
+    )
+    assert (tmp_path / "requirements-dev.txt").read_text() == URL_FILES["requirements-dev.txt"]
+    # once nothing is fetched from the host, the same failure has no cure: the loop stops
+    assert remedies(found, UNREACHABLE_CHECKOUT, Tree(URL_FILES)) == []
+    npm = (
+        "npm ERR! request to https://registry.npmjs.org/x failed: getaddrinfo ENOTFOUND registry.npmjs.org\n"
+    )
+    assert remedies(Candidate("as drafted", recipe), npm, Tree(URL_FILES)) == []
+
+
+def test_the_loop_goes_on_past_a_host_out_of_reach_when_a_cure_stops_fetching_from_it(tmp_path: Path) -> None:
+    recipe = {**RECIPE, "install": ["python -m pip install -r requirements-dev.txt"], "pip_packages": []}
+    fixed = [Candidate("as drafted", recipe), Candidate("Python 3.9", {**recipe, "python": "3.9"})]
+
+    def build(candidate: Candidate, log: Path, _left: float) -> str:
+        if "requirements-dev.txt.swegym" not in candidate.install_config["install"][0]:
+            log.write_text(UNREACHABLE_CHECKOUT)
+            raise AttemptFailed("env_build_failed", "pip failed")
+        return candidate.label
+
+    def collect(env: str, candidate: Candidate, _log: Path) -> CollectionCheck:
+        return CollectionCheck("collected", 3, 0, 0, "")
+
+    record = verify_env("acme/widget", "1.0", "drafted", fixed, build, collect, tmp_path, VerifyLimits(5, 60),
+                        remedy=lambda c, log: remedies(c, log, Tree(URL_FILES)),
+                        unreachable=unreachable_host).verification  # fmt: skip
+    assert [(a.label, a.outcome) for a in record.attempts] == [
+        ("as drafted", "env_build_failed"),
+        ("bench-tool sheet fast-lib from the index (github.com unreachable)", "verified"),
+    ]
+
+
 @pytest.mark.parametrize(
     "log",
     [
