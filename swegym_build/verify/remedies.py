@@ -254,12 +254,18 @@ def _url_cure(config: dict[str, Any], log: str, tree: Tree) -> Candidate | None:
     return Candidate(f"{' '.join(dict.fromkeys(names))} from the index ({host} unreachable)", changed)
 
 
-def _url_requirement(requirement: str, host: str) -> tuple[str, str] | None:
-    """A requirement fetched by URL from `host`: its `NAME @ URL` or URL part, and the distribution
-    as the index names it (`NAME @`, `#egg=NAME`, a wheel's or an sdist's file name, else the VCS
-    repository's). None: not such a requirement, or no name to be had."""
+def _fetches(line: str, wanted: str) -> bool:
+    """Whether a requirements file line fetches distribution `wanted` (canonical) by URL."""
+    found = _url_requirement(line, None)
+    return found is not None and canonicalize_name(found[1]) == wanted
+
+
+def _url_requirement(requirement: str, host: str | None) -> tuple[str, str] | None:
+    """A requirement fetched by URL (from `host`, when given): its `NAME @ URL` or URL part, and
+    the distribution as the index names it (`NAME @`, `#egg=NAME`, a wheel's or an sdist's file
+    name, else the VCS repository's). None: not such a requirement, or no name to be had."""
     match = _URL.match(requirement.strip())
-    if match is None or match.group("host").lower() != host.lower():
+    if match is None or (host is not None and match.group("host").lower() != host.lower()):
         return None
     url = match.group("url")
     egg = re.search(r"[#&]egg=([A-Za-z0-9][A-Za-z0-9._-]*)", url)
@@ -473,7 +479,8 @@ def _change_requirement(
         return f"{match.group(1)}{match.group(2) or ''}" if unpin else None
 
     def script(text: str) -> str | None:
-        if not any(_is_named(line, wanted) for line in text.splitlines()):
+        # a line fetched by URL counts by its name: an earlier cure put the name in the copy
+        if not any(_is_named(line, wanted) or _fetches(line, wanted) for line in text.splitlines()):
             return None
         head = rf"^[[:space:]]*({_spelled(wanted)})(\[[^]]*\])?"
         return rf"s/{head}[^;#]*/\1\2 /I" if unpin else rf"/{head}([^A-Za-z0-9._-]|$)/Id"

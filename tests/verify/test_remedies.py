@@ -244,6 +244,13 @@ def test_requirements_fetched_from_a_host_out_of_reach_come_from_the_index(tmp_p
     assert (tmp_path / "requirements-dev.txt").read_text() == URL_FILES["requirements-dev.txt"]
     # once nothing is fetched from the host, the same failure has no cure: the loop stops
     assert remedies(found, UNREACHABLE_CHECKOUT, Tree(URL_FILES)) == []
+    # a name the index does not have either is then left out of the same copy
+    (without,) = remedies(found, GONE.replace("types-pkg_resources", "bench-tool"), Tree(URL_FILES))
+    assert without.label == "without bench-tool (pip: none on the index)"
+    steps = without.install_config["install"][0].split(" && ")
+    subprocess.run(["bash", "-c", " && ".join(steps[:-1])], cwd=tmp_path, check=True)
+    assert "bench-tool" not in (tmp_path / "requirements-dev.txt.swegym").read_text()
+    assert "fast-lib\n" in (tmp_path / "requirements-dev.txt.swegym").read_text()
     npm = (
         "npm ERR! request to https://registry.npmjs.org/x failed: getaddrinfo ENOTFOUND registry.npmjs.org\n"
     )
