@@ -171,9 +171,11 @@ OPTION_PLUGINS: dict[str, str] = {
     "--snapshot": "syrupy",
 }
 _PACKAGING_FILES = ("pyproject.toml", "setup.cfg", "setup.py")
-# how a host that cannot be resolved or reached shows: npm, curl/git, urllib3 (pip)
+# how a host that cannot be resolved or reached shows: npm, curl/git (a name that does not
+# resolve; a connection refused, timed out or unroutable), urllib3 (pip)
 _UNREACHABLE = re.compile(
-    r"getaddrinfo (?:ENOTFOUND|EAI_AGAIN) (?P<npm>[\w.-]+)|Could not resolve host: (?P<curl>[\w.-]+)"
+    r"getaddrinfo (?:ENOTFOUND|EAI_AGAIN) (?P<npm>[\w.-]+)"
+    r"|(?:Could not resolve host: |Failed to connect to )(?P<curl>[\w.-]+)"
     r"|host='(?P<pip>[\w.-]+)'.*?(?:Name or service not known|Temporary failure in name resolution"
     r"|Network is unreachable)"
 )

@@ -174,6 +174,8 @@ def test_a_missing_module_that_is_not_a_package_to_add_has_no_remedy(module: str
         ("npm ERR! network request to https://registry.npmjs.org/slash failed, reason: getaddrinfo "
          "ENOTFOUND registry.npmjs.org\n", "registry.npmjs.org"),
         ("fatal: unable to access 'https://github.com/': Could not resolve host: github.com\n", "github.com"),
+        ("fatal: unable to access 'http://127.0.0.1:9/acme/six.git/': Failed to connect to 127.0.0.1 port 9 "
+         "after 0 ms: Couldn't connect to server\n", "127.0.0.1"),
         ("WARNING: Retrying ... NewConnectionError(\"HTTPSConnection(host='pypi.org', port=443): Failed to "
          "establish a new connection: [Errno -3] Temporary failure in name resolution\")\n", "pypi.org"),
         (GONE, None),

@@ -1,14 +1,15 @@
 """A drafted recipe whose failures name their cure: the build reads each failed attempt's log and
 tries what it points at next, through the real engine.
 
-`acme/stubby`'s requirements file lists a stub package that is on no index (withdrawn from PyPI,
-as `types-pkg_resources` was), and its tests run `java` when they are imported (as hydra's ANTLR
-build does). `acme/vintage` (2022) imports pkg_resources in a `filterwarnings = error` suite, as
-pydantic 1.9 does: the env's setuptools warns there, the era's did not. `acme/plugged` ships a
-pytest plugin, as hydra does, in a flat layout that August 2022's setuptools (64, the first with
-PEP 660) installs editable through a finder module pytest cannot rewrite (later releases mark it
-PYTEST_DONT_REWRITE), under `filterwarnings = error`. No cure is in the fixed
-candidate list.
+`acme/stubby`'s requirements file lists a stub package that is on no index (withdrawn from PyPI, as
+`types-pkg_resources` was) and a dependency pinned to a git checkout on a host the build cannot
+reach (as modin's asv and MONAI's MetricsReloaded are, on GitHub), and its tests run `java` when
+they are imported (as hydra's ANTLR build does). `acme/vintage` (2022) imports pkg_resources in a
+`filterwarnings = error` suite, as pydantic 1.9 does: the env's setuptools warns there, the era's
+did not. `acme/plugged` ships a pytest plugin, as hydra does, in a flat layout that August 2022's
+setuptools (64, the first with PEP 660) installs editable through a finder module pytest cannot
+rewrite (later releases mark it PYTEST_DONT_REWRITE), under `filterwarnings = error`. No cure is in
+the fixed candidate list.
 """
 
 from __future__ import annotations
@@ -35,7 +36,9 @@ pytestmark = pytest.mark.docker
 REPO, VINTAGE, PLUGGED = "acme/stubby", "acme/vintage", "acme/plugged"
 OFF = PythonDownloads("off")
 GONE = "swegym-build-withdrawn-stubs"  # no index has it
-REQUIREMENTS = f"pytest\n{GONE}  # type stubs\n"
+# a dependency pinned to a checkout on a host the build cannot reach (nothing listens there)
+CHECKOUT = "git+http://127.0.0.1:9/benjaminp/six.git@1.16.0"
+REQUIREMENTS = f"pytest\n{GONE}  # type stubs\n{CHECKOUT}\n"
 FILES = {
     "pyproject.toml": """\
 [build-system]
@@ -122,7 +125,8 @@ def built(tmp_path_factory: pytest.TempPathFactory, docker_client: docker.Docker
 def test_each_failure_s_cure_is_tried_next_and_the_winner_recorded(built: Workspace) -> None:
     [record] = read_verifications(built, REPO).values()
     assert [(a.label, a.outcome) for a in record.attempts] == [
-        ("as drafted", "env_build_failed"),
+        ("as drafted", "env_build_failed"),  # pip stops at the checkout first
+        ("six from the index (127.0.0.1 unreachable)", "env_build_failed"),
         (f"without {GONE} (pip: none on the index)", "collection_errors"),
         ("with apt default-jre-headless (java not found)", "verified"),
     ]
@@ -137,11 +141,15 @@ def test_the_repository_s_requirements_file_is_not_edited_in_the_image(
     built: Workspace, docker_client: docker.DockerClient
 ) -> None:
     image = read_built(built)["acme__stubby-1"].image
-    script = "cd /testbed && cat requirements-dev.txt && git status --porcelain && python -m pytest -q tests"
+    script = (
+        "cd /testbed && cat requirements-dev.txt && git status --porcelain && python -m pytest -q tests"
+        " && python -c 'import six; print(six.__version__)'"  # the checkout's package, from the index
+    )
     out = docker_client.containers.run(image, ["bash", "-c", script], network_mode="none", remove=True,
                                        user="swegym").decode()  # fmt: skip
     assert out.startswith(REQUIREMENTS)
     assert ".swegym" not in out and "1 passed" in out
+    assert out.rstrip().endswith("1.16.0")
 
 
 def test_a_setuptools_warning_the_era_did_not_have_gets_the_era_s_setuptools(
