@@ -46,7 +46,7 @@ from swegym_build.verify.candidates import (
     candidates,
     read_facts,
 )
-from swegym_build.verify.collection import CollectionCheck, TreeChange, check_collection
+from swegym_build.verify.collection import CollectionCheck, TreeChange, check_collection, collection_paths
 from swegym_build.verify.drafts import write_verified_drafts
 from swegym_build.verify.loop import (
     FAILED,
@@ -120,9 +120,10 @@ def verify_version(
     origin = _origin(repo)
     facts = _facts(mirror, setup_commit, workspace, downloads) if origin == "drafted" else DraftFacts()
     tried = candidates(config, facts) if origin == "drafted" else [Candidate(AS_SHIPPED, config)]
-    key = candidate_digest(tried, setup_commit, tree_commit)
+    paths = _collection_paths(repo, mirror, setup_commit)
+    key = candidate_digest(tried, setup_commit, tree_commit, *paths)
 
-    builder = _Builder(client, workspace, repo, version, setup_commit, tree_commit, downloads, notify)
+    builder = _Builder(client, workspace, repo, version, setup_commit, tree_commit, downloads, notify, paths)
     if previous is not None and previous.inputs_key == key and not options.reverify:
         reused = _reuse(builder, previous, min(options.limits.max_attempts, len(tried)))
         if reused is not None:
@@ -164,6 +165,17 @@ def _facts(mirror: Path, commit: str, workspace: Workspace, downloads: PythonDow
     except GitError as error:
         log.warning("no drafting facts at %s: %s", commit[:12], error)
         return DraftFacts()
+
+
+def _collection_paths(repo: str, mirror: Path, commit: str) -> tuple[str, ...]:
+    """The folders the verification collects, from the environment commit's test modules (by the
+    spec's `test_file_patterns`, else the generic test rule)."""
+    try:
+        spec = load_spec(repo)
+    except SpecError:
+        spec = None
+    tree = _LazyTree(mirror, commit)
+    return collection_paths(tree.files, tree.read, spec.test_file_patterns if spec else None)
 
 
 def _remedy(mirror: Path, commit: str) -> Callable[[Candidate, str], list[Candidate]]:
@@ -209,6 +221,7 @@ class _Builder:
     tree_commit: str
     downloads: PythonDownloads
     notify: Callable[[str], None]
+    paths: tuple[str, ...] = ()  # the folders collected (`collection_paths`)
 
     def build(self, candidate: Candidate, log_file: Path, seconds_left: float) -> BuiltEnv:
         config = candidate.install_config
@@ -245,7 +258,9 @@ class _Builder:
                     mirror, self.tree_commit, self.setup_commit, payload, prefix="testbed/"
                 )
                 tree = TreeChange(_files_of_the_test_user(payload), tuple(deleted))
-        return check_collection(self.client, env.image.tag, candidate.install_config, limits, log_file, tree)
+        return check_collection(
+            self.client, env.image.tag, candidate.install_config, limits, log_file, tree, self.paths
+        )
 
 
 def _files_of_the_test_user(tar: Path) -> bytes:

@@ -11,8 +11,10 @@ privilege escalation, the unprivileged test user, memory/CPU/pids and wall-clock
 from __future__ import annotations
 
 import logging
+import posixpath
 import re
 import shlex
+from collections.abc import Callable, Collection, Sequence
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
@@ -22,6 +24,8 @@ import requests
 
 from swegym_build.containment import TEST_USER, ContainerLimits
 from swegym_build.labels import tier_labels
+from swegym_build.testpaths import is_test_path
+from swegym_build.validate.parsers.text import clean_lines
 
 log = logging.getLogger(__name__)
 
@@ -41,6 +45,9 @@ _NODE_ID = re.compile(r"^\S+\.py::\S", re.MULTILINE)
 _PER_FILE = re.compile(r"^\S+\.py: (\d+)$", re.MULTILINE)
 # one header per module that failed to import, in pytest's ERRORS section and the unittest probe
 _COLLECT_ERROR = re.compile(r"^_* ?ERROR collecting\b", re.MULTILINE)
+# pytest's config files, and the option that makes pytest choose its own folders
+_PYTEST_CONFIGS = ("pytest.ini", ".pytest.ini", "pyproject.toml", "tox.ini", "setup.cfg")
+_TESTPATHS = re.compile(r"^\s*testpaths\s*=", re.MULTILINE)
 _UNITTEST = """\
 import sys, unittest
 loader = unittest.TestLoader()
@@ -82,11 +89,34 @@ class CollectionCheck:
         return self.reason == VERIFIED
 
 
-def collection_script(install_config: dict[str, Any]) -> str | None:
-    """The shell line that collects the recipe's tests, or None for an exit-code suite."""
+def collection_paths(
+    files: Collection[str], read: Callable[[str], str | None], patterns: Sequence[str] | None = None
+) -> tuple[str, ...]:
+    """The folders pytest's collection is given: the top-level folders holding the tree's test
+    modules, as validate gives it test files. A conftest then counts as pytest counts it in a
+    validate run (an initial conftest, whose `pytest_addoption` takes effect: modin's in
+    `modin/`), not as one found while walking the whole tree. Empty (the whole tree, pytest's own
+    choice) when a test module sits at the top or the pytest config names `testpaths`."""
+    modules = [
+        path
+        for path in files
+        if path.endswith(".py")
+        and posixpath.basename(path) not in ("conftest.py", "__init__.py")
+        and is_test_path(path, patterns)
+    ]
+    if not modules or any("/" not in path for path in modules):
+        return ()
+    if any(_TESTPATHS.search(read(name) or "") for name in _PYTEST_CONFIGS if name in files):
+        return ()
+    return tuple(sorted({path.split("/", 1)[0] for path in modules}))
+
+
+def collection_script(install_config: dict[str, Any], paths: Sequence[str] = ()) -> str | None:
+    """The shell line that collects the recipe's tests (in `paths`, when given), or None for an
+    exit-code suite."""
     parser, test_cmd = install_config["log_parser"], install_config["test_cmd"]
     if parser == "pytest":
-        return f"{test_cmd} --collect-only -q"
+        return " ".join([test_cmd, "--collect-only", "-q", *(shlex.quote(p) for p in paths)])
     if parser == "unittest":
         words = shlex.split(test_cmd)
         options = {"-s": ".", "-p": "test*.py", "-t": None}
@@ -101,7 +131,8 @@ def collection_script(install_config: dict[str, Any]) -> str | None:
 
 def judge_collection(exit_code: int | None, output: str) -> CollectionCheck:
     """Read a collection run's exit status and output (pytest's `--collect-only -q`, or the
-    unittest discovery above)."""
+    unittest discovery above), without its colours (`--color=yes` in a project's addopts)."""
+    output = "\n".join(clean_lines(output))
     summary = _TESTS.search(output)
     per_file = sum(int(n) for n in _PER_FILE.findall(output))  # `-qq`: a test_cmd with its own -q
     tests = (
@@ -127,12 +158,13 @@ def check_collection(
     limits: ContainerLimits | None = None,
     log_file: Path | None = None,
     tree: TreeChange | None = None,
+    paths: Sequence[str] = (),
 ) -> CollectionCheck:
     """Run the collection of `install_config`'s tests in `image` (an env image: /testbed holds a
     tree of the repository with the recipe installed), contained like validation. With `tree`,
     /testbed is first turned into another commit's tree (the environment commit's, when the env
-    tree is an older base)."""
-    script = collection_script(install_config)
+    tree is an older base). `paths`: the folders to collect (`collection_paths`; pytest only)."""
+    script = collection_script(install_config, paths)
     if script is None:
         return CollectionCheck(NOT_CHECKABLE, 0, 0, None, f"log_parser {install_config['log_parser']!r}")
     if tree is not None and tree.deleted:
@@ -158,7 +190,8 @@ def check_collection(
         except (requests.exceptions.ReadTimeout, requests.exceptions.ConnectionError):
             container.kill()
             exit_code = None
-        output = container.logs(stdout=True, stderr=True).decode("utf-8", errors="replace")
+        # as a terminal shows it: the log is read by people and by the remedies
+        output = "\n".join(clean_lines(container.logs(stdout=True, stderr=True).decode(errors="replace")))
     finally:
         container.remove(force=True)
     if log_file is not None:

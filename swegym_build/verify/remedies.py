@@ -27,7 +27,9 @@ does not foresee fails the same way. Some failures name their own cure:
   filter wins over the ini's; the era's setuptools in the venv does not help, measured on hydra
   1.2: the isolated build installs the project all the same);
 - pytest stops at an option of the project's `addopts` that no installed plugin adds
-  (`unrecognized arguments: --cov-config=...`) -> the recipe with the plugin that adds it;
+  (`unrecognized arguments: --cov-config=...`) -> the recipe with the plugin that adds it; a
+  marker no installed plugin registers (`Unknown pytest.mark.flaky`, fatal under
+  `filterwarnings = error` or `--strict-markers`) -> likewise;
 - pytest cannot collect two test modules of one basename (`import file mismatch`: test folders
   without `__init__.py`, which a project's CI runs one at a time) -> the test command with
   `--import-mode=importlib`, which imports each test file by its path.
@@ -170,6 +172,27 @@ OPTION_PLUGINS: dict[str, str] = {
     "--remote-data": "pytest-remotedata",
     "--snapshot": "syrupy",
 }
+# The plugins that add a marker projects use (`Unknown pytest.mark.X` when the plugin is missing,
+# an error under --strict-markers or `filterwarnings = error`).
+MARK_PLUGINS: dict[str, str] = {
+    "flaky": "pytest-rerunfailures",
+    "timeout": "pytest-timeout",
+    "asyncio": "pytest-asyncio",
+    "trio": "pytest-trio",
+    "benchmark": "pytest-benchmark",
+    "django_db": "pytest-django",
+    "mpl_image_compare": "pytest-mpl",
+    "remote_data": "pytest-remotedata",
+    "xdist_group": "pytest-xdist",
+    "order": "pytest-order",
+    "dependency": "pytest-dependency",
+    "repeat": "pytest-repeat",
+    "forked": "pytest-forked",
+    "vcr": "pytest-recording",
+    "freeze_time": "pytest-freezer",
+}
+_UNKNOWN_MARK = re.compile(r"PytestUnknownMarkWarning: Unknown pytest\.mark\.(?P<mark>\w+)")
+_FLAKY_PACKAGE = re.compile(r"mark\.flaky\([^)]*\b(?:max_runs|min_passes)\b")
 _PACKAGING_FILES = ("pyproject.toml", "setup.cfg", "setup.py")
 # how a host that cannot be resolved or reached shows: npm, curl/git (a name that does not
 # resolve; a connection refused, timed out or unroutable), urllib3 (pip)
@@ -205,6 +228,7 @@ def remedies(failed: Candidate, log: str, tree: Tree) -> list[Candidate]:
         _setuptools_cure,
         _editable_finder_cure,
         _crashed_plugin_cure,
+        _mark_cure,
         _option_cure,
         _import_mode_cure,
     )
@@ -333,30 +357,41 @@ def _setuptools_cure(config: dict[str, Any], log: str, _tree: Tree) -> Candidate
     return Candidate("setuptools of the cut-off (a setuptools warning failed the tests)", changed)
 
 
+def _mark_cure(config: dict[str, Any], log: str, _tree: Tree) -> Candidate | None:
+    marks = list(dict.fromkeys(m.group("mark") for m in _UNKNOWN_MARK.finditer(log)))
+    if not marks or config.get("log_parser") != "pytest":
+        return None
+    wanted = []
+    for mark in marks:
+        # flaky's own marker takes max_runs / min_passes; pytest-rerunfailures' takes reruns
+        flaky_package = mark == "flaky" and _FLAKY_PACKAGE.search(log)
+        wanted.append("flaky" if flaky_package else MARK_PLUGINS.get(mark))
+    return _with_plugins(config, wanted, f"pytest: unknown mark {', '.join(marks)[:60]}")
+
+
 def _option_cure(config: dict[str, Any], log: str, _tree: Tree) -> Candidate | None:
     match = _UNKNOWN_OPTION.search(log)
     if match is None or config.get("log_parser") != "pytest":
         return None
-    packages = list(config.get("pip_packages") or [])
-    plugins: list[str] = []
+    wanted = []
     for option in match.group("options").split():
         name = option.split("=")[0]
-        plugin = next(
-            (p for prefix, p in OPTION_PLUGINS.items() if name == prefix or name.startswith(prefix + "-")),
-            None,
-        )
-        if (
-            plugin
-            and not any(_is_named(p, canonicalize_name(plugin)) for p in packages)
-            and plugin not in plugins
-        ):
+        adds = (p for prefix, p in OPTION_PLUGINS.items() if name == prefix or name.startswith(f"{prefix}-"))
+        wanted.append(next(adds, None))
+    return _with_plugins(config, wanted, f"pytest: unrecognized {match.group('options').strip()[:60]}")
+
+
+def _with_plugins(config: dict[str, Any], wanted: list[str | None], why: str) -> Candidate | None:
+    """The recipe with the plugins of `wanted` it does not install yet (None: no plugin known)."""
+    packages = list(config.get("pip_packages") or [])
+    plugins: list[str] = []
+    for plugin in wanted:
+        installed = plugin is None or any(_is_named(p, canonicalize_name(plugin)) for p in packages)
+        if plugin and not installed and plugin not in plugins:
             plugins.append(plugin)
     if not plugins:
         return None
-    added = {**config, "pip_packages": [*packages, *plugins]}
-    return Candidate(
-        f"with {' '.join(plugins)} (pytest: unrecognized {match.group('options').strip()[:60]})", added
-    )
+    return Candidate(f"with {' '.join(plugins)} ({why})", {**config, "pip_packages": [*packages, *plugins]})
 
 
 def _editable_finder_cure(config: dict[str, Any], log: str, _tree: Tree) -> Candidate | None:

@@ -14,6 +14,7 @@ import pytest
 from swegym_build.handoff import read_built
 from swegym_build.jsonl import read_jsonl
 from swegym_build.verify import check_collection, collection_script, judge_collection
+from swegym_build.verify.collection import collection_paths
 from swegym_build.workspace import Workspace
 
 PYTEST = {"log_parser": "pytest", "test_cmd": "pytest -rA"}
@@ -25,8 +26,8 @@ GOOD = (
 BROKEN = "import no_such_module_anywhere\n\ndef test_c():\n    pass\n"
 
 
-def run_here(folder: Path, config: dict[str, str]) -> tuple[int, str]:
-    script = collection_script(config)
+def run_here(folder: Path, config: dict[str, str], paths: tuple[str, ...] = ()) -> tuple[int, str]:
+    script = collection_script(config, paths)
     assert script is not None
     # the interpreter running these tests (with pytest) is the `python`/`pytest` on PATH
     env = {**os.environ, "PATH": f"{Path(sys.executable).parent}{os.pathsep}{os.environ['PATH']}"}
@@ -56,6 +57,16 @@ def test_a_module_that_does_not_import_fails_the_check(project: Path, config: di
     assert not check.verified
     assert check.reason == "collection_errors" and check.errors == 1, check.log
     assert "test_broken" in check.log
+
+
+def test_a_coloured_collection_is_judged_as_the_terminal_shows_it(project: Path) -> None:
+    (project / "tests" / "test_broken.py").write_text(BROKEN)
+    config = {**PYTEST, "test_cmd": "pytest -rA --color=yes"}  # dask's addopts has --color=yes
+    code, output = run_here(project, config)
+    assert "\x1b[" in output
+    check = judge_collection(code, output)
+    assert (check.reason, check.errors, check.tests) == ("collection_errors", 1, 2), check.log
+    assert "\x1b[" not in check.log  # what the remedies read
 
 
 @pytest.mark.parametrize("config", [PYTEST, UNITTEST], ids=["pytest", "unittest"])
@@ -103,3 +114,52 @@ def test_a_test_command_with_its_own_verbose_flags_still_counts_its_tests(projec
     check = judge_collection(*run_here(project, {"log_parser": "pytest", "test_cmd": "pytest -vv"}))
     assert "<TestCaseFunction test_a>" in check.log
     assert check.verified and check.tests == 2, check.log
+
+
+# a package whose conftest adds options that its test command passes and that it reads when
+# pytest configures (modin's layout; pytest before 9 also lacks a late store_true's default)
+OPTION_CONFTEST = """\
+def pytest_addoption(parser):
+    parser.addoption("--execution", default=None)
+    parser.addoption("--extra-test-parameters", action="store_true")
+
+
+def pytest_configure(config):
+    assert config.option.execution == "python" and not config.option.extra_test_parameters
+"""
+
+
+def test_a_package_conftest_that_adds_options_is_collected_as_validate_runs_it(tmp_path: Path) -> None:
+    files = {
+        "setup.py": "from setuptools import setup\nsetup(name='frames')\n",
+        "frames/__init__.py": "",
+        "frames/conftest.py": OPTION_CONFTEST,
+        "frames/pandas/test/test_series.py": "def test_series():\n    pass\n",
+        "frames/core/tests/test_core.py": "def test_core():\n    pass\n",
+        "docs/conf.py": "project = 'frames'\n",
+    }
+    for name, text in files.items():
+        (tmp_path / name).parent.mkdir(parents=True, exist_ok=True)
+        (tmp_path / name).write_text(text)
+    paths = collection_paths(list(files), files.get)
+    assert paths == ("frames",)
+
+    config = {**PYTEST, "test_cmd": "pytest -rA --execution=python"}
+    whole_tree = judge_collection(*run_here(tmp_path, config))
+    # walking the whole tree, the conftest is found too late for its options to exist
+    assert not whole_tree.verified and "unrecognized arguments: --execution=python" in whole_tree.log
+    check = judge_collection(*run_here(tmp_path, config, paths))
+    assert check.verified, check.log
+    assert check.tests == 2
+
+
+def test_the_whole_tree_is_collected_when_pytest_chooses_its_own_folders() -> None:
+    modules = ["pkg/tests/test_a.py", "pkg/__init__.py"]
+    assert collection_paths(modules, {}.get) == ("pkg",)
+    assert collection_paths([*modules, "test_top.py"], {}.get) == ()  # a test module at the top
+    config = {"pyproject.toml": "[tool.pytest.ini_options]\ntestpaths = ['pkg/tests']\n"}
+    assert collection_paths([*modules, *config], config.get) == ()
+    # a spec's test_file_patterns decide which modules are tests
+    assert collection_paths(["src/pkg/checks/test_a.py", "pkg/tests/test_b.py"], {}.get, ["src/**"]) == (
+        "src",
+    )

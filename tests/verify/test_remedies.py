@@ -308,6 +308,24 @@ def test_an_addopts_option_no_plugin_adds_gets_its_plugin() -> None:
     assert _remedies("error: unrecognized arguments: --frobnicate\n") == []
 
 
+def test_a_marker_no_installed_plugin_registers_gets_its_plugin() -> None:
+    # dask 2022.02 drafted: `filterwarnings = error` makes the warning a collection error
+    log = (
+        "dask/tests/test_base.py:1412: in <module>\n    @pytest.mark.flaky(reruns=10, reruns_delay=5)\n"
+        "E   pytest.PytestUnknownMarkWarning: Unknown pytest.mark.flaky - is this a typo?\n"
+        "E   pytest.PytestUnknownMarkWarning: Unknown pytest.mark.timeout - is this a typo?\n"
+    )
+    (found,) = _remedies(log)
+    assert found.label == "with pytest-rerunfailures pytest-timeout (pytest: unknown mark flaky, timeout)"
+    assert found.install_config["pip_packages"][-2:] == ["pytest-rerunfailures", "pytest-timeout"]
+    assert _remedies(log, found.install_config) == []
+    flaky_package = (
+        "    @pytest.mark.flaky(max_runs=3)\nE   PytestUnknownMarkWarning: Unknown pytest.mark.flaky\n"
+    )
+    assert _remedies(flaky_package)[0].install_config["pip_packages"][-1] == "flaky"
+    assert _remedies("E   PytestUnknownMarkWarning: Unknown pytest.mark.slowish - is this a typo?\n") == []
+
+
 def test_a_failure_no_candidate_can_get_past_ends_the_loop(tmp_path: Path) -> None:
     fixed = [Candidate("as drafted", RECIPE), Candidate("Python 3.9", {**RECIPE, "python": "3.9"})]
 
