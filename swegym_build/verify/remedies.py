@@ -15,9 +15,11 @@ does not foresee fails the same way. Some failures name their own cure:
   the recipe with it as a pip package (`PyYAML`: import names that are not the distribution's
   are looked up in a short table); a module of the tree itself, or of the standard library, is
   not a package to install;
-- a warning that setuptools raises fails the tests (`pkg_resources is deprecated`, a deprecation
-  in setuptools' own distutils) under a suite's `filterwarnings = error`: the env's setuptools is
-  the newest below 81, for builds, while the suite knew its era's -> the venv's setuptools as of
+- a module imports what setuptools vendored until release 71 (`pkg_resources._vendor.packaging`,
+  as ray 2.x does), or a warning that setuptools raises fails the tests (`pkg_resources is
+  deprecated`, a deprecation in setuptools' own distutils) under a suite's `filterwarnings =
+  error`: the env's setuptools is the newest below 81, for builds, while the suite knew its
+  era's -> the venv's setuptools as of
   the cut-off after the installs;
 - pytest warns that it cannot rewrite a PEP 660 editable finder (`Module already imported so
   cannot be rewritten: __editable___..._finder`: the project ships a pytest plugin, so pytest
@@ -88,7 +90,7 @@ _NO_VERSION = re.compile(
 # how a missing executable shows: Python's subprocess, bash, dash
 _MISSING_COMMAND = re.compile(
     r"No such file or directory: '(?P<a>[\w.+-]+)'|\b(?P<b>[\w.+-]+): command not found"
-    r"|\bsh: (?:\d+: )?(?P<c>[\w.+-]+): not found"
+    r"|\bsh: (?:\d+: )?(?P<c>[\w.+-]+): not found|\bError: (?P<d>[\w.+-]+) executable not found"
 )
 # The Debian packages that give a command (in every Debian release the bases use).
 COMMAND_PACKAGES: dict[str, tuple[str, ...]] = {
@@ -107,6 +109,8 @@ COMMAND_PACKAGES: dict[str, tuple[str, ...]] = {
     "g++": ("g++",),
     "gfortran": ("gfortran",),
     "git": ("git",),
+    "pg_config": ("libpq-dev",),  # psycopg2 built from source
+    "mysql_config": ("default-libmysqlclient-dev",),  # mysqlclient
     "Rscript": ("r-base",),
 }
 _NO_MODULE = re.compile(r"ModuleNotFoundError: No module named '(?P<module>[\w.]+)'")
@@ -143,6 +147,8 @@ _SETUPTOOLS_WARNING = re.compile(
     r"|site-packages/(?:setuptools|pkg_resources)/\S+: in \w+\n(?:.*\n){0,3}?E\s+\w*Warning:",
     re.MULTILINE,
 )
+# an import of what setuptools vendored until 71 (ray 2.x's `pkg_resources._vendor.packaging`)
+_VENDORED = re.compile(r"No module named '(?:pkg_resources|setuptools)\._vendor\b")
 # the venv's setuptools as the cut-off had it (not the find-links one, which carries no date)
 # (forced: the newest below 81 already meets `<81`, and pip keeps what meets a requirement)
 ERA_SETUPTOOLS = "env -u PIP_FIND_LINKS python -m pip install --force-reinstall --no-deps 'setuptools<81'"
@@ -332,7 +338,9 @@ def _pip_cure(config: dict[str, Any], log: str, tree: Tree) -> Candidate | None:
 
 
 def _command_cure(config: dict[str, Any], log: str, _tree: Tree) -> Candidate | None:
-    missing = [m.group("a") or m.group("b") or m.group("c") for m in _MISSING_COMMAND.finditer(log)]
+    missing = [
+        m.group("a") or m.group("b") or m.group("c") or m.group("d") for m in _MISSING_COMMAND.finditer(log)
+    ]
     commands = [c for c in dict.fromkeys(missing) if c in COMMAND_PACKAGES]
     have = list(config.get("apt_packages") or [])
     new: list[str] = []
@@ -351,10 +359,15 @@ def _module_cure(config: dict[str, Any], log: str, tree: Tree) -> Candidate | No
 
 def _setuptools_cure(config: dict[str, Any], log: str, _tree: Tree) -> Candidate | None:
     install = list(config.get("install") or [])
-    if not _SETUPTOOLS_WARNING.search(log) or ERA_SETUPTOOLS in install:
+    if ERA_SETUPTOOLS in install:
         return None
-    changed = {**config, "install": [*install, ERA_SETUPTOOLS]}
-    return Candidate("setuptools of the cut-off (a setuptools warning failed the tests)", changed)
+    if _SETUPTOOLS_WARNING.search(log):
+        why = "a setuptools warning failed the tests"
+    elif _VENDORED.search(log):
+        why = "pkg_resources._vendor, gone from setuptools 71, is imported"
+    else:
+        return None
+    return Candidate(f"setuptools of the cut-off ({why})", {**config, "install": [*install, ERA_SETUPTOOLS]})
 
 
 def _mark_cure(config: dict[str, Any], log: str, _tree: Tree) -> Candidate | None:

@@ -99,6 +99,25 @@ def test_a_requirement_the_recipe_does_not_name_has_no_remedy() -> None:
     assert _remedies("ERROR: pip's resolver found a conflict\n") == []
 
 
+def test_a_missing_build_config_tool_gets_the_library_headers_that_provide_it() -> None:
+    # psycopg2 built from source (modin 0.15 drafted: requirements-dev.txt, no libpq-dev in the draft)
+    (found,) = _remedies("      Error: pg_config executable not found.\n")
+    assert found.label == "with apt libpq-dev (pg_config not found)"
+    assert found.install_config["apt_packages"] == ["libxml2-dev", "libpq-dev"]
+
+
+def test_an_import_of_what_setuptools_no_longer_vendors_gets_the_era_s_setuptools() -> None:
+    log = (
+        "/opt/venv/lib/python3.9/site-packages/ray/data/__init__.py:4: in <module>\n"
+        "    from pkg_resources._vendor.packaging.version import parse as parse_version\n"
+        "E   ModuleNotFoundError: No module named 'pkg_resources._vendor'\n"
+    )
+    (found,) = _remedies(log)
+    assert found.label.startswith("setuptools of the cut-off (pkg_resources._vendor, gone from setuptools 71")
+    assert found.install_config["install"][-1].endswith("--force-reinstall --no-deps 'setuptools<81'")
+    assert _remedies(log, found.install_config) == []
+
+
 def test_a_missing_command_gets_the_debian_package_that_provides_it() -> None:
     log = (
         "E   FileNotFoundError: [Errno 2] No such file or directory: 'java'\n"
