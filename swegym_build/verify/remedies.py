@@ -19,8 +19,7 @@ does not foresee fails the same way. Some failures name their own cure:
   as ray 2.x does), or a warning that setuptools raises fails the tests (`pkg_resources is
   deprecated`, a deprecation in setuptools' own distutils) under a suite's `filterwarnings =
   error`: the env's setuptools is the newest below 81, for builds, while the suite knew its
-  era's -> the venv's setuptools as of
-  the cut-off after the installs;
+  era's -> the venv's setuptools as of the cut-off after the installs;
 - pytest warns that it cannot rewrite a PEP 660 editable finder (`Module already imported so
   cannot be rewritten: __editable___..._finder`: the project ships a pytest plugin, so pytest
   marks every module of its distribution for rewriting, and today's setuptools installs it
@@ -223,9 +222,10 @@ _VALUED_OPTIONS = {"-c", "--constraint", "-i", "--index-url", "--extra-index-url
 def remedies(failed: Candidate, log: str, tree: Tree) -> list[Candidate]:
     """What the log of `failed`'s attempt says to try next (none when it names no cure)."""
     config = failed.install_config
-    if unreachable_host(log) is not None:
+    host = unreachable_host(log)
+    if host is not None:
         # the install stopped on the network: only taking what it fetched from the index can help
-        cure = _url_cure(config, log, tree)
+        cure = _url_cure(config, host, tree)
         return [cure] if cure else []
     cures = (
         _pip_cure,
@@ -251,14 +251,13 @@ def unreachable_host(log: str) -> str | None:
     return last.group("npm") or last.group("curl") or last.group("pip")
 
 
-def _url_cure(config: dict[str, Any], log: str, tree: Tree) -> Candidate | None:
-    """The recipe with every requirement it fetches from the unreachable host by URL (a VCS
+def _url_cure(config: dict[str, Any], host: str, tree: Tree) -> Candidate | None:
+    """The recipe with every requirement it fetches from `host` (out of reach) by URL (a VCS
     checkout, an archive) installed from the index by its name instead."""
-    host = unreachable_host(log)
     names: list[str] = []
 
     def change(requirement: str) -> str | None:
-        found = _url_requirement(requirement, host or "")
+        found = _url_requirement(requirement, host)
         if found is None:
             return requirement
         names.append(found[1])
@@ -270,7 +269,7 @@ def _url_cure(config: dict[str, Any], log: str, tree: Tree) -> Candidate | None:
     def script(text: str) -> str | None:
         edits = []
         for line in text.splitlines():
-            found = _url_requirement(re.split(r"\s+#", line.strip(), maxsplit=1)[0], host or "")
+            found = _url_requirement(re.split(r"\s+#", line.strip(), maxsplit=1)[0], host)
             if found is None:
                 continue
             spelled, name = found
