@@ -77,6 +77,8 @@ class InstallConfig:
     env: dict[str, str] = field(default_factory=dict)
     exclude_newer: str | None = None  # the dependency cut-off (the environment commit's date)
     test_cases: TestCases | None = None
+    # test paths (globs) the verification does not collect: modules no env can import (a GPU library)
+    collect_ignore: tuple[str, ...] = ()
 
     @classmethod
     def from_dict(cls, data: dict[str, Any] | None, instance_id: str = "") -> InstallConfig:

@@ -193,4 +193,6 @@ def entry_fields(spec: VersionSpec) -> dict[str, Any]:
         entry["env"] = dict(spec.env)
     if spec.test_cases:
         entry["test_cases"] = spec.test_cases.to_dict()
+    if spec.collect_ignore:
+        entry["collect_ignore"] = list(spec.collect_ignore)
     return entry

@@ -141,6 +141,7 @@ def _resolve(parsed: SpecFile, key: str, fields: VersionFields, path: Path) -> V
         env=dict(merged["env"] or {}),
         pytest_as_module=merged["pytest_as_module"] is not False,
         test_cases=TestCases.from_dict(merged["test_cases"]),
+        collect_ignore=tuple(merged["collect_ignore"] or ()),
     )
 
 

@@ -36,6 +36,9 @@ class VersionSpec:
     pip_constraints: tuple[str, ...] = ()
     env: dict[str, str] = field(default_factory=dict)
     test_cases: TestCases | None = None
+    # test paths (globs) the verification's collection leaves out (`--ignore-glob`): modules that
+    # need what no env can have (a GPU library, a conda-only engine)
+    collect_ignore: tuple[str, ...] = ()
     # `pytest` (the console script) does not put the repository on sys.path, `python -m pytest`
     # does, as most projects' CI runs it; a spec opts out with `pytest_as_module: false`.
     pytest_as_module: bool = True
@@ -76,8 +79,11 @@ class VersionSpec:
             "env": dict(self.env),
             "exclude_newer": normalise_exclude_newer(exclude_newer) if exclude_newer else None,
         }
-        if self.test_cases:  # only when set: the rows of every other recipe stay as they were
+        # only when set: the rows (and env images) of every other recipe stay as they were
+        if self.test_cases:
             config["test_cases"] = self.test_cases.to_dict()
+        if self.collect_ignore:
+            config["collect_ignore"] = list(self.collect_ignore)
         return config
 
 

@@ -47,6 +47,10 @@ class VersionFields(BaseModel):
     log_parser: LogParser | None = None
     env: dict[str, str] | None = None
     test_cases: TestCasesFields | None = None
+    collect_ignore: list[str] | None = Field(
+        default=None,
+        description="test paths (globs) the verification does not collect: modules no env can import",
+    )
     pytest_as_module: bool | None = Field(
         default=None, description="run a `pytest ...` test_cmd as `python -m pytest ...` (default true)"
     )

@@ -116,7 +116,8 @@ def collection_script(install_config: dict[str, Any], paths: Sequence[str] = ())
     exit-code suite."""
     parser, test_cmd = install_config["log_parser"], install_config["test_cmd"]
     if parser == "pytest":
-        return " ".join([test_cmd, "--collect-only", "-q", *(shlex.quote(p) for p in paths)])
+        ignored = [f"--ignore-glob={glob}" for glob in install_config.get("collect_ignore") or ()]
+        return " ".join([test_cmd, "--collect-only", "-q", *map(shlex.quote, [*ignored, *paths])])
     if parser == "unittest":
         words = shlex.split(test_cmd)
         options = {"-s": ".", "-p": "test*.py", "-t": None}

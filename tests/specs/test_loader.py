@@ -9,6 +9,7 @@ from pathlib import Path
 import pytest
 
 from swegym_build.errors import SpecError
+from swegym_build.records import InstallConfig
 from swegym_build.specs import load_spec, load_spec_file, validate_all
 from swegym_build.testpaths import is_test_path
 
@@ -88,6 +89,16 @@ def test_install_config_is_json_and_carries_the_cutoff(tmp_path: Path) -> None:
     assert recipe.to_install_config()["exclude_newer"] is None
     assert recipe.to_install_config("2021-03-04")["exclude_newer"] == "2021-03-04"
     assert recipe.to_install_config("2021-03-04T05:06:07Z")["exclude_newer"] == "2021-03-04T05:06:07Z"
+
+
+def test_collect_ignore_is_carried_only_by_the_recipes_that_set_it(tmp_path: Path) -> None:
+    entry = '"1.3": {python: "3.8", env: {B: "2"}}'
+    body = GOOD.replace(entry, '"1.3": {python: "3.8", collect_ignore: [gpu/*]}')
+    spec = load_spec_file(write(tmp_path, body))
+    config = spec.for_version("1.3").to_install_config()
+    assert config["collect_ignore"] == ["gpu/*"]
+    assert InstallConfig.from_dict(config).collect_ignore == ("gpu/*",)
+    assert "collect_ignore" not in spec.for_version("1.5").to_install_config()  # other rows unchanged
 
 
 def test_bad_cutoff_is_rejected(tmp_path: Path) -> None:

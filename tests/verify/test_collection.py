@@ -153,6 +153,16 @@ def test_a_package_conftest_that_adds_options_is_collected_as_validate_runs_it(t
     assert check.tests == 2
 
 
+def test_modules_a_spec_leaves_out_of_the_collection_are_not_collected(project: Path) -> None:
+    # a backend no env here can have (modin's cudf storage format needs a GPU)
+    (project / "tests" / "gpu").mkdir()
+    (project / "tests" / "gpu" / "test_cudf.py").write_text("import cudf_for_gpus_only\n")
+    assert judge_collection(*run_here(project, PYTEST)).reason == "collection_errors"
+    config = {**PYTEST, "collect_ignore": ["tests/gpu/*"]}
+    check = judge_collection(*run_here(project, config))  # type: ignore[arg-type]
+    assert check.verified and check.tests == 2, check.log
+
+
 def test_the_whole_tree_is_collected_when_pytest_chooses_its_own_folders() -> None:
     modules = ["pkg/tests/test_a.py", "pkg/__init__.py"]
     assert collection_paths(modules, {}.get) == ("pkg",)
