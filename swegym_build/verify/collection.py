@@ -10,10 +10,13 @@ privilege escalation, the unprivileged test user, memory/CPU/pids and wall-clock
 
 from __future__ import annotations
 
+import configparser
+import fnmatch
 import logging
 import posixpath
 import re
 import shlex
+import sys
 from collections.abc import Callable, Collection, Sequence
 from dataclasses import dataclass
 from pathlib import Path
@@ -21,6 +24,11 @@ from typing import Any
 
 import docker
 import requests
+
+if sys.version_info >= (3, 11):
+    import tomllib
+else:  # pragma: no cover - exercised on Python 3.10 only
+    import tomli as tomllib
 
 from swegym_build.containment import TEST_USER, ContainerLimits
 from swegym_build.labels import tier_labels
@@ -45,9 +53,17 @@ _NODE_ID = re.compile(r"^\S+\.py::\S", re.MULTILINE)
 _PER_FILE = re.compile(r"^\S+\.py: (\d+)$", re.MULTILINE)
 # one header per module that failed to import, in pytest's ERRORS section and the unittest probe
 _COLLECT_ERROR = re.compile(r"^_* ?ERROR collecting\b", re.MULTILINE)
-# pytest's config files, and the option that makes pytest choose its own folders
-_PYTEST_CONFIGS = ("pytest.ini", ".pytest.ini", "pyproject.toml", "tox.ini", "setup.cfg")
-_TESTPATHS = re.compile(r"^\s*testpaths\s*=", re.MULTILINE)
+# pytest's config files in the order it looks for them, with the section each holds its options in
+_PYTEST_CONFIGS = (
+    ("pytest.ini", "pytest"),
+    (".pytest.ini", "pytest"),
+    ("pyproject.toml", "tool.pytest.ini_options"),
+    ("tox.ini", "pytest"),
+    ("setup.cfg", "tool:pytest"),
+)
+_LIST_OPTIONS = ("testpaths", "norecursedirs")
+# pytest's own norecursedirs, which a project's setting replaces
+_PYTEST_NORECURSE = ["*.egg", ".*", "_darcs", "build", "CVS", "dist", "node_modules", "venv", "{arch}"]
 _UNITTEST = """\
 import sys, unittest
 loader = unittest.TestLoader()
@@ -93,10 +109,11 @@ def collection_paths(
     files: Collection[str], read: Callable[[str], str | None], patterns: Sequence[str] | None = None
 ) -> tuple[str, ...]:
     """The folders pytest's collection is given: the top-level folders holding the tree's test
-    modules, as validate gives it test files. A conftest then counts as pytest counts it in a
-    validate run (an initial conftest, whose `pytest_addoption` takes effect: modin's in
-    `modin/`), not as one found while walking the whole tree. Empty (the whole tree, pytest's own
-    choice) when a test module sits at the top or the pytest config names `testpaths`."""
+    modules that pytest would walk into (not matched by `norecursedirs`), as validate gives it
+    test files. A conftest then counts as pytest counts it in a validate run (an initial conftest,
+    whose `pytest_addoption` takes effect: modin's in `modin/`), not as one found while walking the
+    whole tree. Empty (the whole tree, pytest's own choice) when a test module sits at the top or
+    the pytest config names `testpaths`."""
     modules = [
         path
         for path in files
@@ -106,9 +123,46 @@ def collection_paths(
     ]
     if not modules or any("/" not in path for path in modules):
         return ()
-    if any(_TESTPATHS.search(read(name) or "") for name in _PYTEST_CONFIGS if name in files):
+    ini = pytest_ini(files, read)
+    if ini.get("testpaths"):
         return ()
-    return tuple(sorted({path.split("/", 1)[0] for path in modules}))
+    skipped = ini.get("norecursedirs", _PYTEST_NORECURSE)
+    roots = {path.split("/", 1)[0] for path in modules}
+    walked = (r for r in roots if not any(fnmatch.fnmatch(r, glob.rstrip("/")) for glob in skipped))
+    return tuple(sorted(walked))
+
+
+def pytest_ini(files: Collection[str], read: Callable[[str], str | None]) -> dict[str, list[str]]:
+    """The list options of the pytest config at the top of the tree, from the file pytest would
+    take (the first of pytest.ini, .pytest.ini, pyproject.toml with [tool.pytest.ini_options],
+    tox.ini with [pytest], setup.cfg with [tool:pytest]); empty when there is none."""
+    for name, section in _PYTEST_CONFIGS:
+        text = read(name) if name in files else None
+        if text is None:
+            continue
+        if name == "pyproject.toml":
+            try:
+                table = tomllib.loads(text).get("tool", {}).get("pytest", {}).get("ini_options")
+            except tomllib.TOMLDecodeError:
+                continue
+            if isinstance(table, dict):
+                return {k: _as_list(v) for k, v in table.items() if k in _LIST_OPTIONS}
+            continue
+        parser = configparser.ConfigParser(interpolation=None, inline_comment_prefixes=("#", ";"))
+        try:
+            parser.read_string(text)
+        except configparser.Error:
+            continue
+        if parser.has_section(section) or name in ("pytest.ini", ".pytest.ini"):
+            options = parser[section] if parser.has_section(section) else {}
+            return {k: options[k].split() for k in _LIST_OPTIONS if k in options}
+    return {}
+
+
+def _as_list(value: object) -> list[str]:
+    if isinstance(value, str):
+        return value.split()
+    return [str(v) for v in value] if isinstance(value, list) else []
 
 
 def collection_script(install_config: dict[str, Any], paths: Sequence[str] = ()) -> str | None:

@@ -169,6 +169,14 @@ def test_the_whole_tree_is_collected_when_pytest_chooses_its_own_folders() -> No
     assert collection_paths([*modules, "test_top.py"], {}.get) == ()  # a test module at the top
     config = {"pyproject.toml": "[tool.pytest.ini_options]\ntestpaths = ['pkg/tests']\n"}
     assert collection_paths([*modules, *config], config.get) == ()
+    # folders pytest does not walk into (hydra's plugins/ and examples/, tested under nox) stay out
+    tree = [*modules, "plugins/a/tests/test_p.py", "examples/tests/test_e.py", "build/tests/test_b.py"]
+    ini = {"pytest.ini": "[pytest]\nnorecursedirs =\n  .nox  # virtualenvs\n  plugins\n  examples\n"}
+    assert collection_paths([*tree, *ini], ini.get) == (
+        "build",
+        "pkg",
+    )  # the project's list replaces pytest's
+    assert collection_paths(tree, {}.get) == ("examples", "pkg", "plugins")  # pytest's own: build, dist, .*
     # a spec's test_file_patterns decide which modules are tests
     assert collection_paths(["src/pkg/checks/test_a.py", "pkg/tests/test_b.py"], {}.get, ["src/**"]) == (
         "src",
