@@ -47,6 +47,7 @@ class Candidate:
 
     label: str
     install_config: dict[str, Any]
+    avoids_host: str = ""  # a cure for an install that could not reach this host: it no longer fetches there
 
 
 @dataclass(frozen=True)

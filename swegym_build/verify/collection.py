@@ -10,6 +10,7 @@ privilege escalation, the unprivileged test user, memory/CPU/pids and wall-clock
 
 from __future__ import annotations
 
+import ast
 import configparser
 import fnmatch
 import logging
@@ -61,7 +62,7 @@ _PYTEST_CONFIGS = (
     ("tox.ini", "pytest"),
     ("setup.cfg", "tool:pytest"),
 )
-_LIST_OPTIONS = ("testpaths", "norecursedirs")
+_LIST_OPTIONS = ("testpaths", "norecursedirs", "addopts")
 # pytest's own norecursedirs, which a project's setting replaces
 _PYTEST_NORECURSE = ["*.egg", ".*", "_darcs", "build", "CVS", "dist", "node_modules", "venv", "{arch}"]
 _UNITTEST = """\
@@ -124,18 +125,59 @@ def collection_paths(
     if not modules or any("/" not in path for path in modules):
         return ()
     ini = pytest_ini(files, read)
-    if ini.get("testpaths"):
+    if ini is None or ini.get("testpaths"):
         return ()
+    # a folder named on the command line is collected whatever ignores it: what pytest would not
+    # walk into (norecursedirs) or is told to ignore (--ignore in addopts, a root conftest's
+    # collect_ignore) is not named
     skipped = ini.get("norecursedirs", _PYTEST_NORECURSE)
+    ignored = [*_addopts_ignores(ini.get("addopts", [])), *_conftest_ignores(read("conftest.py") or "")]
     roots = {path.split("/", 1)[0] for path in modules}
-    walked = (r for r in roots if not any(fnmatch.fnmatch(r, glob.rstrip("/")) for glob in skipped))
+    walked = (
+        root
+        for root in roots
+        if not any(fnmatch.fnmatch(root, glob.rstrip("/")) for glob in skipped)
+        and not any(fnmatch.fnmatch(root, path.strip("./").rstrip("/")) for path in ignored)
+    )
     return tuple(sorted(walked))
 
 
-def pytest_ini(files: Collection[str], read: Callable[[str], str | None]) -> dict[str, list[str]]:
+def _addopts_ignores(addopts: list[str]) -> list[str]:
+    """The paths and globs of `--ignore` / `--ignore-glob` options in a config's addopts."""
+    found = []
+    for index, word in enumerate(addopts):
+        option, _, value = word.partition("=")
+        if option in ("--ignore", "--ignore-glob"):
+            value = value or (addopts[index + 1] if index + 1 < len(addopts) else "")
+            found.append(value)
+    return found
+
+
+def _conftest_ignores(text: str) -> list[str]:
+    """The literal `collect_ignore` / `collect_ignore_glob` lists of a conftest."""
+    try:
+        tree = ast.parse(text)
+    except SyntaxError:
+        return []
+    found: list[str] = []
+    for node in tree.body:
+        if isinstance(node, ast.Assign):
+            targets, value = node.targets, node.value
+        elif isinstance(node, ast.AugAssign):
+            targets, value = [node.target], node.value
+        else:
+            continue
+        names = {t.id for t in targets if isinstance(t, ast.Name)}
+        if names & {"collect_ignore", "collect_ignore_glob"} and isinstance(value, (ast.List, ast.Tuple)):
+            found += [e.value for e in value.elts if isinstance(e, ast.Constant) and isinstance(e.value, str)]
+    return found
+
+
+def pytest_ini(files: Collection[str], read: Callable[[str], str | None]) -> dict[str, list[str]] | None:
     """The list options of the pytest config at the top of the tree, from the file pytest would
     take (the first of pytest.ini, .pytest.ini, pyproject.toml with [tool.pytest.ini_options],
-    tox.ini with [pytest], setup.cfg with [tool:pytest]); empty when there is none."""
+    tox.ini with [pytest], setup.cfg with [tool:pytest]); empty when there is none, None when the
+    file pytest would take cannot be read here."""
     for name, section in _PYTEST_CONFIGS:
         text = read(name) if name in files else None
         if text is None:
@@ -144,7 +186,7 @@ def pytest_ini(files: Collection[str], read: Callable[[str], str | None]) -> dic
             try:
                 table = tomllib.loads(text).get("tool", {}).get("pytest", {}).get("ini_options")
             except tomllib.TOMLDecodeError:
-                continue
+                return None if "[tool.pytest.ini_options]" in text else {}
             if isinstance(table, dict):
                 return {k: _as_list(v) for k, v in table.items() if k in _LIST_OPTIONS}
             continue
@@ -152,6 +194,8 @@ def pytest_ini(files: Collection[str], read: Callable[[str], str | None]) -> dic
         try:
             parser.read_string(text)
         except configparser.Error:
+            if name in ("pytest.ini", ".pytest.ini") or f"[{section}]" in text:
+                return None  # pytest takes it; what it says is not known here
             continue
         if parser.has_section(section) or name in ("pytest.ini", ".pytest.ini"):
             options = parser[section] if parser.has_section(section) else {}

@@ -179,10 +179,12 @@ def verify_env(
                 stopped = f"final: {first[:160]}"
                 break
             build_log = _read(folder / "build.log", failure.detail)
-            cured = _next_remedies(queue, attempts, remedy(candidate, build_log))
+            found = remedy(candidate, build_log)
             host = unreachable(build_log)
-            if host is not None and not cured:
+            if host is not None:
                 # no candidate reaches the host either, unless a cure stops fetching from it
+                found = [c for c in found if c.avoids_host == host]
+            if not _next_remedies(queue, attempts, found) and host is not None:
                 stopped = f"network: {host} unreachable"
                 break
             continue

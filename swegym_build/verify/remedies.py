@@ -58,13 +58,7 @@ from collections.abc import Callable, Collection
 from dataclasses import dataclass
 from typing import Any, Protocol
 
-from packaging.utils import (
-    InvalidSdistFilename,
-    InvalidWheelFilename,
-    canonicalize_name,
-    parse_sdist_filename,
-    parse_wheel_filename,
-)
+from packaging.utils import canonicalize_name, parse_sdist_filename, parse_wheel_filename
 
 from swegym_build.specs.drafting.metadata import requirement_files
 from swegym_build.verify.candidates import Candidate
@@ -196,7 +190,10 @@ MARK_PLUGINS: dict[str, str] = {
     "vcr": "pytest-recording",
     "freeze_time": "pytest-freezer",
 }
-_UNKNOWN_MARK = re.compile(r"PytestUnknownMarkWarning: Unknown pytest\.mark\.(?P<mark>\w+)")
+_UNKNOWN_MARK = re.compile(
+    r"PytestUnknownMarkWarning: Unknown pytest\.mark\.(?P<mark>\w+)"
+    r"|'(?P<strict>\w+)' not found in `markers` configuration option"
+)
 _FLAKY_PACKAGE = re.compile(r"mark\.flaky\([^)]*\b(?:max_runs|min_passes)\b")
 _PACKAGING_FILES = ("pyproject.toml", "setup.cfg", "setup.py")
 # how a host that cannot be resolved or reached shows: npm, curl/git (a name that does not
@@ -210,9 +207,10 @@ _UNREACHABLE = re.compile(
 _NAME = re.compile(r"^\s*([A-Za-z0-9][A-Za-z0-9._-]*)(\[[^\]]*\])?")
 # a requirement fetched by URL, not from the index: `NAME @ URL`, a VCS URL, an archive's URL
 _URL = re.compile(
-    r"^(?:(?P<name>[A-Za-z0-9][A-Za-z0-9._-]*)(?:\[[^\]]*\])?\s*@\s*)?"
+    r"^(?:(?P<name>[A-Za-z0-9][A-Za-z0-9._-]*)(?P<extras>\[[^\]]*\])?\s*@\s*)?"
     r"(?P<url>(?P<vcs>(?:git|hg|svn|bzr)\+)?[a-z]+://(?:[^/@\s]*@)?(?P<host>[^/:\s]+)[^\s;]*)"
 )
+_EDITABLE = re.compile(r"(?:-e|--editable)(?:\s+|=)")
 _PIP_INSTALL = re.compile(r"^(?:python3? -m pip|pip3?|uv pip) install\s")
 _SHELL_OPERATORS = re.compile(r"[;&|<>`$()]")
 FILTERED_SUFFIX = ".swegym"
@@ -223,10 +221,10 @@ def remedies(failed: Candidate, log: str, tree: Tree) -> list[Candidate]:
     """What the log of `failed`'s attempt says to try next (none when it names no cure)."""
     config = failed.install_config
     host = unreachable_host(log)
-    if host is not None:
-        # the install stopped on the network: only taking what it fetched from the index can help
-        cure = _url_cure(config, host, tree)
-        return [cure] if cure else []
+    cure = _url_cure(config, host, tree) if host is not None else None
+    if cure is not None:
+        # the install stopped on the network: taking what it fetched there from the index comes first
+        return [cure]
     cures = (
         _pip_cure,
         _command_cure,
@@ -261,7 +259,7 @@ def _url_cure(config: dict[str, Any], host: str, tree: Tree) -> Candidate | None
         if found is None:
             return requirement
         names.append(found[1])
-        return found[1]
+        return requirement.strip().replace(found[0], found[1], 1)  # markers stay
 
     # a file an earlier cure filtered is read as the repository has it: its edits are made already
     made = " ".join(config.get("install") or [])
@@ -269,10 +267,13 @@ def _url_cure(config: dict[str, Any], host: str, tree: Tree) -> Candidate | None
     def script(text: str) -> str | None:
         edits = []
         for line in text.splitlines():
-            found = _url_requirement(re.split(r"\s+#", line.strip(), maxsplit=1)[0], host)
+            requirement = re.split(r"\s+#", line.strip(), maxsplit=1)[0]
+            editable = _EDITABLE.match(requirement)  # `-e URL`: the index's release is not editable
+            found = _url_requirement(requirement[editable.end() :] if editable else requirement, host)
             if found is None:
                 continue
             spelled, name = found
+            spelled = requirement[: editable.end()] + spelled if editable else spelled
             edit = f"s#^([[:space:]]*){_ere_literal(spelled)}#\\1{name}#"
             if edit not in made:
                 edits.append(edit)
@@ -282,7 +283,8 @@ def _url_cure(config: dict[str, Any], host: str, tree: Tree) -> Candidate | None
     changed = _rewrite_recipe(config, _Rewrite(change, script), tree.read)
     if changed is None:
         return None
-    return Candidate(f"{' '.join(dict.fromkeys(names))} from the index ({host} unreachable)", changed)
+    label = f"{' '.join(dict.fromkeys(names))} from the index ({host} unreachable)"
+    return Candidate(label, changed, avoids_host=host)
 
 
 def _fetches(line: str, wanted: str) -> bool:
@@ -300,19 +302,21 @@ def _url_requirement(requirement: str, host: str | None) -> tuple[str, str] | No
         return None
     url = match.group("url")
     egg = re.search(r"[#&]egg=([A-Za-z0-9][A-Za-z0-9._-]*)", url)
-    last = url.split("#", 1)[0].rstrip("/").rsplit("/", 1)[-1]
+    # the path after the host, without a VCS ref (`@v1`, `@release/2.0`) or a fragment
+    path = url.split("#", 1)[0].split("://", 1)[1].split("/", 1)[-1]
+    last = (path.split("@", 1)[0] if match.group("vcs") else path).rstrip("/").rsplit("/", 1)[-1]
     name: str | None = match.group("name") or (egg.group(1) if egg else None)
     try:
         if name is None and last.endswith(".whl"):
             name = str(parse_wheel_filename(last)[0])
         elif name is None and last.endswith((".tar.gz", ".zip", ".tar.bz2")):
             name = str(parse_sdist_filename(last)[0])
-    except (InvalidWheelFilename, InvalidSdistFilename):
+    except ValueError:  # not a distribution's file name (InvalidVersion too, in older packaging)
         return None
     if name is None and match.group("vcs"):
-        repository = last.split("@", 1)[0].removesuffix(".git")
+        repository = last.removesuffix(".git")
         name = repository if _NAME.fullmatch(repository) else None
-    return (match.group(0), name) if name else None
+    return (match.group(0), f"{name}{match.group('extras') or ''}") if name else None
 
 
 def _ere_literal(text: str) -> str:
@@ -352,7 +356,8 @@ def _command_cure(config: dict[str, Any], log: str, _tree: Tree) -> Candidate | 
 
 
 def _module_cure(config: dict[str, Any], log: str, tree: Tree) -> Candidate | None:
-    modules = list(_NO_MODULE.finditer(log))
+    # what setuptools stopped vendoring is no package to add (the setuptools cure's)
+    modules = [m for m in _NO_MODULE.finditer(log) if not _VENDORED.search(m.group(0))]
     return _missing_module(config, modules[-1].group("module"), tree) if modules else None
 
 
@@ -370,7 +375,7 @@ def _setuptools_cure(config: dict[str, Any], log: str, _tree: Tree) -> Candidate
 
 
 def _mark_cure(config: dict[str, Any], log: str, _tree: Tree) -> Candidate | None:
-    marks = list(dict.fromkeys(m.group("mark") for m in _UNKNOWN_MARK.finditer(log)))
+    marks = list(dict.fromkeys(m.group("mark") or m.group("strict") for m in _UNKNOWN_MARK.finditer(log)))
     if not marks or config.get("log_parser") != "pytest":
         return None
     wanted = []
@@ -577,6 +582,15 @@ def _change_step(step: str, rewrite: _Rewrite, read_file: ReadFile) -> str:
                 path = original + FILTERED_SUFFIX
             out += [word, path]
             targets += 1
+            index += 2
+            continue
+        if word in ("-e", "--editable") and index + 1 < len(words):
+            changed = rewrite.change(words[index + 1])
+            if changed != words[index + 1]:  # an editable checkout taken from the index as a release
+                out += [changed] if changed is not None else []
+            else:
+                out += [word, words[index + 1]]
+            targets += changed is not None
             index += 2
             continue
         if word.startswith("-"):

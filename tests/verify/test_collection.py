@@ -177,6 +177,14 @@ def test_the_whole_tree_is_collected_when_pytest_chooses_its_own_folders() -> No
         "pkg",
     )  # the project's list replaces pytest's
     assert collection_paths(tree, {}.get) == ("examples", "pkg", "plugins")  # pytest's own: build, dist, .*
+    # folders the project tells pytest to ignore are not named either
+    ignoring = {"setup.cfg": "[tool:pytest]\naddopts = -rA --ignore=plugins --ignore-glob=exam*\n"}
+    assert collection_paths([*tree, *ignoring], ignoring.get) == ("pkg",)
+    conftest = {"conftest.py": "collect_ignore = ['plugins']\ncollect_ignore_glob = ['examples']\n"}
+    assert collection_paths([*tree, *conftest], conftest.get) == ("pkg",)
+    # a config pytest takes but that cannot be read here: pytest's own choice, the whole tree
+    broken = {"pytest.ini": "[pytest]\nnorecursedirs = a\nnorecursedirs = b\n"}
+    assert collection_paths([*tree, *broken], broken.get) == ()
     # a spec's test_file_patterns decide which modules are tests
     assert collection_paths(["src/pkg/checks/test_a.py", "pkg/tests/test_b.py"], {}.get, ["src/**"]) == (
         "src",

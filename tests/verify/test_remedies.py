@@ -278,6 +278,56 @@ def test_requirements_fetched_from_a_host_out_of_reach_come_from_the_index(tmp_p
     assert remedies(Candidate("as drafted", recipe), npm, Tree(URL_FILES)) == []
 
 
+@pytest.mark.parametrize(
+    ("requirement", "cured"),
+    [
+        ("git+https://github.com/acme/tool.git@release/2.0", "tool"),  # a ref with a slash
+        ("git+https://github.com/acme/tool@refs/pull/12/head", "tool"),
+        ("tool[cli] @ git+https://github.com/acme/tool.git@abc ; python_version < '3.8'",
+         "tool[cli] ; python_version < '3.8'"),  # extras and markers stay
+        ("https://github.com/acme/x/archive/abc-def.zip", None),  # no distribution's file name
+    ],
+)  # fmt: skip
+def test_the_index_name_of_a_requirement_fetched_by_url(requirement: str, cured: str | None) -> None:
+    recipe = {**RECIPE, "pip_packages": [requirement]}
+    found = remedies(Candidate("as drafted", recipe), UNREACHABLE_CHECKOUT, Tree(URL_FILES))
+    packages = [c.install_config["pip_packages"][0] for c in found if c.install_config["pip_packages"]]
+    assert (packages[0] if packages and packages[0] != requirement else None) == cured
+
+
+def test_an_editable_checkout_out_of_reach_is_installed_from_the_index(tmp_path: Path) -> None:
+    files = {"requirements-dev.txt": "-e git+https://github.com/acme/helper.git@v1#egg=acme-helper\npytest\n"}
+    recipe = {**RECIPE, "install": ["python -m pip install -e git+https://github.com/acme/other.git#egg=other",
+                                    "python -m pip install -r requirements-dev.txt"]}  # fmt: skip
+    (found,) = remedies(Candidate("as drafted", recipe), UNREACHABLE_CHECKOUT, Tree(files))
+    first, second = found.install_config["install"]
+    assert first == "python -m pip install other"  # a release from the index is not editable
+    (tmp_path / "requirements-dev.txt").write_text(files["requirements-dev.txt"])
+    subprocess.run(["bash", "-c", second.split(" && ")[0]], cwd=tmp_path, check=True)
+    assert (tmp_path / "requirements-dev.txt.swegym").read_text() == "acme-helper\npytest\n"
+
+
+def test_a_host_named_in_the_tests_output_does_not_block_the_other_cures(tmp_path: Path) -> None:
+    # a collection log: a test module that talks to a service, and a missing module
+    log = "redis: Failed to connect to localhost port 6379\nModuleNotFoundError: No module named 'bs4'\n"
+    assert [c.label for c in _remedies(log)] == ["with pip package beautifulsoup4 (No module named 'bs4')"]
+    # a build that stopped on the network takes no cure that still fetches from the host
+    fixed = [Candidate("as drafted", RECIPE)]
+
+    def build(candidate: Candidate, log_file: Path, _left: float) -> str:
+        log_file.write_text("sh: 1: make: not found\nfatal: Could not resolve host: github.com\n")
+        raise AttemptFailed("env_build_failed", "pip failed")
+
+    def collect(env: str, candidate: Candidate, _log: Path) -> CollectionCheck:
+        raise AssertionError("nothing built")
+
+    record = verify_env("acme/widget", "1.0", "drafted", fixed, build, collect, tmp_path, VerifyLimits(5, 60),
+                        remedy=lambda c, text: remedies(c, text, Tree(FILES)),
+                        unreachable=unreachable_host).verification  # fmt: skip
+    assert [a.label for a in record.attempts] == ["as drafted"]
+    assert record.stopped == "network: github.com unreachable"
+
+
 def test_the_loop_goes_on_past_a_host_out_of_reach_when_a_cure_stops_fetching_from_it(tmp_path: Path) -> None:
     recipe = {**RECIPE, "install": ["python -m pip install -r requirements-dev.txt"], "pip_packages": []}
     fixed = [Candidate("as drafted", recipe), Candidate("Python 3.9", {**recipe, "python": "3.9"})]
@@ -343,6 +393,8 @@ def test_a_marker_no_installed_plugin_registers_gets_its_plugin() -> None:
     )
     assert _remedies(flaky_package)[0].install_config["pip_packages"][-1] == "flaky"
     assert _remedies("E   PytestUnknownMarkWarning: Unknown pytest.mark.slowish - is this a typo?\n") == []
+    strict = "ERROR tests/test_a.py - Failed: 'timeout' not found in `markers` configuration option\n"
+    assert _remedies(strict)[0].install_config["pip_packages"][-1] == "pytest-timeout"
 
 
 def test_a_failure_no_candidate_can_get_past_ends_the_loop(tmp_path: Path) -> None:
