@@ -84,6 +84,7 @@ _NO_VERSION = re.compile(
 _MISSING_COMMAND = re.compile(
     r"No such file or directory: '(?P<a>[\w.+-]+)'|\b(?P<b>[\w.+-]+): command not found"
     r"|\bsh: (?:\d+: )?(?P<c>[\w.+-]+): not found|\bError: (?P<d>[\w.+-]+) executable not found"
+    r"|error: can't find (?P<e>Rust) compiler"  # setuptools-rust building an sdist (tokenizers)
 )
 # The Debian packages that give a command (in every Debian release the bases use).
 COMMAND_PACKAGES: dict[str, tuple[str, ...]] = {
@@ -95,6 +96,7 @@ COMMAND_PACKAGES: dict[str, tuple[str, ...]] = {
     "go": ("golang-go",),
     "cargo": ("cargo",),
     "rustc": ("rustc",),
+    "Rust": ("cargo",),  # "can't find Rust compiler": cargo brings rustc
     "make": ("make",),
     "cmake": ("cmake",),
     "pkg-config": ("pkg-config",),
@@ -341,9 +343,7 @@ def _pip_cure(config: dict[str, Any], log: str, tree: Tree) -> Candidate | None:
 
 
 def _command_cure(config: dict[str, Any], log: str, _tree: Tree) -> Candidate | None:
-    missing = [
-        m.group("a") or m.group("b") or m.group("c") or m.group("d") for m in _MISSING_COMMAND.finditer(log)
-    ]
+    missing = [next(name for name in m.groups() if name) for m in _MISSING_COMMAND.finditer(log)]
     commands = [c for c in dict.fromkeys(missing) if c in COMMAND_PACKAGES]
     have = list(config.get("apt_packages") or [])
     new: list[str] = []

@@ -99,6 +99,13 @@ def test_a_requirement_the_recipe_does_not_name_has_no_remedy() -> None:
     assert _remedies("ERROR: pip's resolver found a conflict\n") == []
 
 
+def test_a_rust_extension_built_from_source_gets_the_rust_toolchain() -> None:
+    # MONAI 1.2 drafted: tokenizers from its sdist, through setuptools-rust
+    (found,) = _remedies("      running build_rust\n      error: can't find Rust compiler\n")
+    assert found.label == "with apt cargo (Rust not found)"
+    assert found.install_config["apt_packages"] == ["libxml2-dev", "cargo"]
+
+
 def test_a_missing_build_config_tool_gets_the_library_headers_that_provide_it() -> None:
     # psycopg2 built from source (modin 0.15 drafted: requirements-dev.txt, no libpq-dev in the draft)
     (found,) = _remedies("      Error: pg_config executable not found.\n")
