@@ -151,9 +151,17 @@ def verify_env(
     result: LoopResult[Env] = LoopResult(_record(repo, version, origin, attempts, "no candidate"))
     stopped = "candidates exhausted"
     queue = list(tried)
+    # the logs whose cures were queued: a later candidate of the fixed list gets the same cures
+    # (read again from its own recipe), not the failures they cured all over again
+    cured_logs: list[str] = []
+    cures: set[int] = set()  # the queued candidates that are cures (by id)
     number = 0
     while queue:
         candidate = queue.pop(0)
+        if id(candidate) not in cures:
+            candidate = _with_cures(candidate, cured_logs, remedy)
+            if any(a.recipe == candidate.install_config for a in attempts):
+                continue
         number += 1
         if number > limits.max_attempts:
             stopped = f"max attempts ({limits.max_attempts})"
@@ -184,7 +192,9 @@ def verify_env(
             if host is not None:
                 # no candidate reaches the host either, unless a cure stops fetching from it
                 found = [c for c in found if c.avoids_host == host]
-            if not _next_remedies(queue, attempts, found) and host is not None:
+            if _next_remedies(queue, attempts, found, cures):
+                cured_logs.append(build_log)
+            elif host is not None:
                 stopped = f"network: {host} unreachable"
                 break
             continue
@@ -200,14 +210,29 @@ def verify_env(
             result.env = env
             stopped = outcome
             break
-        _next_remedies(queue, attempts, remedy(candidate, check.log))
+        if _next_remedies(queue, attempts, remedy(candidate, check.log), cures):
+            cured_logs.append(check.log)
     result.verification = _record(repo, version, origin, attempts, stopped)
     return result
 
 
-def _next_remedies(queue: list[Candidate], attempts: list[Attempt], found: list[Candidate]) -> int:
-    """Put the remedies at the front of `queue`: a recipe tried already is left out, one queued
-    already is moved up (keeping its label). Returns how many are next."""
+def _with_cures(
+    candidate: Candidate, logs: list[str], remedy: Callable[[Candidate, str], list[Candidate]]
+) -> Candidate:
+    """`candidate` with the first cure each earlier failure's log names for it, in order."""
+    for text in logs:
+        found = remedy(candidate, text)
+        if found:
+            cure = found[0]
+            candidate = Candidate(f"{candidate.label}; {cure.label}", cure.install_config, cure.avoids_host)
+    return candidate
+
+
+def _next_remedies(
+    queue: list[Candidate], attempts: list[Attempt], found: list[Candidate], cures: set[int]
+) -> int:
+    """Put the remedies at the front of `queue` (their ids into `cures`): a recipe tried already is
+    left out, one queued already is moved up (keeping its label). Returns how many are next."""
     tried = [a.recipe for a in attempts]
     front: list[Candidate] = []
     for candidate in found:
@@ -219,6 +244,7 @@ def _next_remedies(queue: list[Candidate], attempts: list[Attempt], found: list[
             queue.remove(queued)
         front.append(queued or candidate)
     queue[:0] = front
+    cures.update(id(c) for c in front)
     return len(front)
 
 

@@ -160,6 +160,32 @@ def test_the_loop_tries_what_a_failure_names_before_the_rest_of_the_list(tmp_pat
     assert record.recipe is not None and "default-jre-headless" in record.recipe["apt_packages"]
 
 
+def test_the_next_candidate_of_the_list_keeps_the_cures_found_before_it(tmp_path: Path) -> None:
+    fixed = [Candidate("as drafted", RECIPE), Candidate("Python 3.9", {**RECIPE, "python": "3.9"})]
+
+    def build(candidate: Candidate, log: Path, _left: float) -> str:
+        config = candidate.install_config
+        if config["pip_packages"] != ["pytest"]:  # the withdrawn stub package is still in
+            log.write_text(GONE)
+            raise AttemptFailed("env_build_failed", "pip failed")
+        if config["python"] != "3.9":
+            log.write_text("error: this project's C extension does not build on 3.11\n")  # no cure
+            raise AttemptFailed("env_build_failed", "build failed")
+        return candidate.label
+
+    def collect(env: str, candidate: Candidate, _log: Path) -> CollectionCheck:
+        return CollectionCheck("collected", 3, 0, 0, "")
+
+    record = verify_env("acme/widget", "1.0", "drafted", fixed, build, collect, tmp_path, VerifyLimits(3, 60),
+                        remedy=lambda c, log: remedies(c, log, Tree(FILES))).verification  # fmt: skip
+    cure = "without types-pkg_resources (pip: none on the index)"
+    assert [(a.label, a.outcome) for a in record.attempts] == [
+        ("as drafted", "env_build_failed"),
+        (cure, "env_build_failed"),
+        (f"Python 3.9; {cure}", "verified"),  # not the stub's failure all over again
+    ]
+
+
 def test_test_modules_sharing_a_basename_are_imported_by_path() -> None:
     log = "ERROR collecting test/unittests/test_api.py\nimport file mismatch:\nimported module 'test_api'\n"
     (found,) = _remedies(log)
