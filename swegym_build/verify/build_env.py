@@ -120,17 +120,21 @@ def verify_version(
     origin = _origin(repo)
     facts = _facts(mirror, setup_commit, workspace, downloads) if origin == "drafted" else DraftFacts()
     tried = candidates(config, facts) if origin == "drafted" else [Candidate(AS_SHIPPED, config)]
-    paths = _collection_paths(repo, mirror, setup_commit)
+    # the environment commit's files, listed once for the collected folders and the remedies
+    tree = _LazyTree(mirror, setup_commit)
+    paths = _collection_paths(repo, tree)
     key = candidate_digest(tried, setup_commit, tree_commit, *paths)
 
-    builder = _Builder(client, workspace, repo, version, setup_commit, tree_commit, downloads, notify, paths)
+    builder = _Builder(
+        client, workspace, repo, version, setup_commit, tree_commit, downloads, notify, tree, paths
+    )
     if previous is not None and previous.inputs_key == key and not options.reverify:
         reused = _reuse(builder, previous, min(options.limits.max_attempts, len(tried)))
         if reused is not None:
             return reused
     notify(f"verifying the recipe of {repo} {version}")
     log_dir = workspace.log_dir("build", f"verify-{repo_slug(repo)}-{version}")
-    remedy = _remedy(mirror, setup_commit) if origin == "drafted" else no_remedy
+    remedy = _remedy(tree) if origin == "drafted" else no_remedy
     loop = verify_env(repo, version, origin, tried, builder.build, builder.collect, log_dir, options.limits,
                       remedy=remedy, unreachable=unreachable_host)  # fmt: skip
     verification = replace(loop.verification, inputs_key=key, image=loop.env.image.tag if loop.env else "")
@@ -167,20 +171,18 @@ def _facts(mirror: Path, commit: str, workspace: Workspace, downloads: PythonDow
         return DraftFacts()
 
 
-def _collection_paths(repo: str, mirror: Path, commit: str) -> tuple[str, ...]:
+def _collection_paths(repo: str, tree: _LazyTree) -> tuple[str, ...]:
     """The folders the verification collects, from the environment commit's test modules (by the
     spec's `test_file_patterns`, else the generic test rule)."""
     try:
         spec = load_spec(repo)
     except SpecError:
         spec = None
-    tree = _LazyTree(mirror, commit)
     return collection_paths(tree.files, tree.read, spec.test_file_patterns if spec else None)
 
 
-def _remedy(mirror: Path, commit: str) -> Callable[[Candidate, str], list[Candidate]]:
+def _remedy(tree: _LazyTree) -> Callable[[Candidate, str], list[Candidate]]:
     """The loop's failure-driven candidates, reading the files of the environment commit."""
-    tree = _LazyTree(mirror, commit)
     return lambda candidate, log: remedies(candidate, log, tree)
 
 
@@ -221,6 +223,7 @@ class _Builder:
     tree_commit: str
     downloads: PythonDownloads
     notify: Callable[[str], None]
+    tree: _LazyTree  # the environment commit's files
     paths: tuple[str, ...] = ()  # the folders collected (`collection_paths`)
 
     def build(self, candidate: Candidate, log_file: Path, seconds_left: float) -> BuiltEnv:
@@ -308,7 +311,7 @@ def _suggest(
     """For a failed shipped recipe: the drafted candidates (the first is the shipped one, done)."""
     others = candidates(config, _facts(mirror, builder.setup_commit, workspace, downloads))[1:]
     loop = verify_env(builder.repo, builder.version, "shipped", others, builder.build, builder.collect,
-                      log_dir / "suggest", options.limits, remedy=_remedy(mirror, builder.setup_commit),
+                      log_dir / "suggest", options.limits, remedy=_remedy(builder.tree),
                       unreachable=unreachable_host)  # fmt: skip
     tried = loop.verification.attempts
     return replace(verification, suggestion=loop.verification.winner, suggestions_tried=len(tried))
