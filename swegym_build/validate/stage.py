@@ -2,7 +2,8 @@
 
 Per instance: the patches are checked, then each side of each run (`--runs` times before and
 after) runs in a fresh container (runner.py says how and why), the next one prepared while the
-current one's tests run. Each side's output must pass the checks (checks.py) before its statuses
+current one's tests run; runs stop once no test fails before and passes after in every run so far.
+Each side's output must pass the checks (checks.py) before its statuses
 count; the verdict (verdict.py) is computed here, on the host. The worker returns the logs as
 data; the driver writes them under logs/validate/<id>/run-N/, the verdict to result.json there
 and to the state store, as each instance finishes. An instance already judged on the same image
@@ -367,10 +368,12 @@ def _judge(client: docker.DockerClient, job: ValidateJob, logs: dict[str, bytes]
             sides.append(done)
             if done.result.failure or (done.check and done.check.problem):
                 break
+            if done.result.side == "after" and number < job.runs and not _candidates_left(sides):
+                break  # a FAIL_TO_PASS test must fail before and pass after in every run
         if index + 1 < len(plan):
             with contextlib.suppress(Exception):  # it failed to prepare: nothing to remove
                 drop(upcoming.result())
-    return _verdict_record(instance.instance_id, sides, time.monotonic() - started)
+    return _verdict_record(instance.instance_id, sides, time.monotonic() - started, job.runs)
 
 
 def _prepare(client: docker.DockerClient, job: ValidateJob, config: InstallConfig, side: str) -> PreparedSide:
@@ -438,7 +441,22 @@ def _keep_side_logs(
     logs[f"{prefix}.json"] = json.dumps(facts, indent=1).encode()
 
 
-def _verdict_record(instance_id: str, sides: list[_Side], wall: float) -> ValidationResult:
+def _run_statuses(sides: list[_Side]) -> list[RunStatuses]:
+    by_run: dict[int, dict[str, Statuses]] = {}
+    for side in sides:
+        by_run.setdefault(side.number, {})[side.result.side] = side.check.statuses if side.check else {}
+    return [RunStatuses(before=r["before"], after=r["after"]) for _, r in sorted(by_run.items())]
+
+
+def _candidates_left(sides: list[_Side]) -> bool:
+    """Whether a test still fails before and passes after in every finished run: later runs
+    can only take candidates away, so without one they would not change the rejection."""
+    return bool(judge(_run_statuses(sides)).FAIL_TO_PASS)
+
+
+def _verdict_record(
+    instance_id: str, sides: list[_Side], wall: float, runs_requested: int
+) -> ValidationResult:
     test_seconds = sum(side.result.test_seconds for side in sides)
     finished_runs = max(1, len({side.number for side in sides}))
 
@@ -464,12 +482,14 @@ def _verdict_record(instance_id: str, sides: list[_Side], wall: float) -> Valida
         if s.check
         for t in s.check.phantoms
     ]
-    by_run: dict[int, dict[str, Statuses]] = {}
-    for side in sides:
-        by_run.setdefault(side.number, {})[side.result.side] = side.check.statuses if side.check else {}
-    statuses = [RunStatuses(before=r["before"], after=r["after"]) for _, r in sorted(by_run.items())]
+    statuses = _run_statuses(sides)
     verdict = judge(statuses)
     detail = ""
+    if len(statuses) < runs_requested:
+        detail = (
+            f"stopped after run {len(statuses)} of {runs_requested}: "
+            "no test failed before the fix and passed after it"
+        )
     if anomalies:
         verdict.reason = PHANTOM_TESTS
         detail = f"{len(anomalies)} test ids printed that the test files do not define"

@@ -50,6 +50,11 @@ def test_a_test_that_already_passes_is_no_fail_to_pass(validated: Workspace) -> 
     result = _result(validated, 15)
     assert result.reason == "no_fail_to_pass"
     assert result.PASS_TO_PASS == ["tests/test_bigint.py::test_add_big_integers"]
+    # Later runs could only take candidates away: the rejection costs one run, not three.
+    assert len(result.runs) == 1 and result.detail == (
+        "stopped after run 1 of 3: no test failed before the fix and passed after it"
+    )
+    assert not (validated.log_dir("validate", "swegym-demo__calculator-15") / "run-2").exists()
 
 
 def test_the_planted_flaky_test_has_no_state_to_be_flaky_with(validated: Workspace) -> None:
