@@ -7,6 +7,13 @@
 # and the project itself is installed again from /testbed, which holds the oldest instance base.
 # Files removed in the same run are in no layer, so no image holds the newer tree.
 set -euxo pipefail
+# A Rust extension built from its sdist has cargo fetch the crates.io index: its git form is a
+# clone from github.com, its sparse form (https://index.crates.io) plain HTTP to crates.io, and
+# faster. cargo >= 1.68 (trixie's) takes the protocol variable; bookworm's 1.65 has the sparse
+# index as an unstable feature, which the channel override (read by cargo alone) lets it use.
+# Set for this run only: tests that run cargo see cargo's defaults.
+export CARGO_REGISTRIES_CRATES_IO_PROTOCOL=sparse CARGO_UNSTABLE_SPARSE_REGISTRY=true \
+  __CARGO_TEST_CHANNEL_OVERRIDE_DO_NOT_USE_THIS=nightly
 DEPS_TREE=@DEPS_TREE@
 cd "$DEPS_TREE"
 # @ENV@

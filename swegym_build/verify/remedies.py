@@ -199,10 +199,10 @@ _UNKNOWN_MARK = re.compile(
 _FLAKY_PACKAGE = re.compile(r"mark\.flaky\([^)]*\b(?:max_runs|min_passes)\b")
 _PACKAGING_FILES = ("pyproject.toml", "setup.cfg", "setup.py")
 # how a host that cannot be resolved or reached shows: npm, curl/git (a name that does not
-# resolve; a connection refused, timed out or unroutable), urllib3 (pip)
+# resolve; a connection refused, timed out or unroutable), cargo (libgit2), urllib3 (pip)
 _UNREACHABLE = re.compile(
     r"getaddrinfo (?:ENOTFOUND|EAI_AGAIN) (?P<npm>[\w.-]+)"
-    r"|(?:Could not resolve host: |Failed to connect to )(?P<curl>[\w.-]+)"
+    r"|(?:Could not resolve host: |Failed to connect to |failed to resolve address for )(?P<curl>[\w.-]+)"
     r"|host='(?P<pip>[\w.-]+)'.*?(?:Name or service not known|Temporary failure in name resolution"
     r"|Network is unreachable)"
 )

@@ -230,6 +230,8 @@ def test_a_missing_module_that_is_not_a_package_to_add_has_no_remedy(module: str
          "after 0 ms: Couldn't connect to server\n", "127.0.0.1"),
         ("WARNING: Retrying ... NewConnectionError(\"HTTPSConnection(host='pypi.org', port=443): Failed to "
          "establish a new connection: [Errno -3] Temporary failure in name resolution\")\n", "pypi.org"),
+        ("error: failed to get `pyo3` as a dependency of package `tokenizers v0.11.6`\nCaused by:\n  failed "
+         "to resolve address for github.com: Name or service not known; class=Net (12)\n", "github.com"),
         (GONE, None),
     ],
 )  # fmt: skip
