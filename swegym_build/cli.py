@@ -90,13 +90,23 @@ def clean(
             "--tier", help="Only these tiers (instance, env with its prep images, base, rootfs); default all."
         ),
     ] = None,
+    repo: Annotated[
+        Optional[str],  # noqa: UP045
+        typer.Option("--repo", help="Only this repository's env and instance images (OWNER/NAME)."),
+    ] = None,
 ) -> None:
     """Remove the containers and images swegym-build made (by label), and nothing else."""
     from swegym_build.display import console
     from swegym_build.dockerio import engine_client
-    from swegym_build.images.clean import remove_built
+    from swegym_build.images.clean import remove_built, shared_tiers
 
-    removed = remove_built(engine_client(), tier or None)
+    if repo and shared_tiers(tier):
+        raise typer.BadParameter(
+            f"{', '.join(shared_tiers(tier))} images are shared by every repository; "
+            "--repo removes env and instance images only",
+            param_hint="--tier",
+        )
+    removed = remove_built(engine_client(), tier or None, repo)
     console.print(
         f"removed {removed.containers} containers and {removed.images} images ({removed.bytes / 1e6:.0f} MB)"
     )
