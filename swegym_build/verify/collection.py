@@ -228,15 +228,18 @@ def collection_script(install_config: dict[str, Any], paths: Sequence[str] = ())
     return None
 
 
+def count_tests(output: str) -> int:
+    """The tests a collection's output (colours removed) reports."""
+    summary = _TESTS.search(output)
+    per_file = sum(int(n) for n in _PER_FILE.findall(output))  # `-qq`: a test_cmd with its own -q
+    return int(summary.group(1) or summary.group(2)) if summary else len(_NODE_ID.findall(output)) or per_file
+
+
 def judge_collection(exit_code: int | None, output: str) -> CollectionCheck:
     """Read a collection run's exit status and output (pytest's `--collect-only -q`, or the
     unittest discovery above), without its colours (`--color=yes` in a project's addopts)."""
     output = "\n".join(clean_lines(output))
-    summary = _TESTS.search(output)
-    per_file = sum(int(n) for n in _PER_FILE.findall(output))  # `-qq`: a test_cmd with its own -q
-    tests = (
-        int(summary.group(1) or summary.group(2)) if summary else len(_NODE_ID.findall(output)) or per_file
-    )
+    tests = count_tests(output)
     counted = _SUMMARY_ERRORS.findall(output)
     errors = max(len(_COLLECT_ERROR.findall(output)), max((int(n) for n in counted), default=0))
     if errors:

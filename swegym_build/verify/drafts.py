@@ -43,6 +43,7 @@ def recipe_fields(recipe: dict[str, Any]) -> dict[str, Any]:
         pip_packages=tuple(recipe["pip_packages"]),
         pip_constraints=tuple(recipe["pip_constraints"]),
         env={k: v for k, v in recipe["env"].items() if k != PRETEND_VERSION_ENV},
+        collect_ignore=tuple(recipe.get("collect_ignore") or ()),
     )
     fields = entry_fields(spec)
     if spec.test_cmd.startswith("pytest"):

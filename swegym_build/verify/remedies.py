@@ -31,6 +31,10 @@ does not foresee fails the same way. Some failures name their own cure:
   (`unrecognized arguments: --cov-config=...`) -> the recipe with the plugin that adds it; a
   marker no installed plugin registers (`Unknown pytest.mark.flaky`, fatal under
   `filterwarnings = error` or `--strict-markers`) -> likewise;
+- test modules do not import because they need a module that no file of the project names (a
+  GPU library, an engine only conda builds) -> after the cure that installs it, the recipe with
+  them in `collect_ignore`, when the rest of the tree collects tests and they are at most
+  `IGNORABLE_SHARE` of its test modules (validate rejects an instance whose tests are there);
 - pytest cannot collect two test modules of one basename (`import file mismatch`: test folders
   without `__init__.py`, which a project's CI runs one at a time) -> the test command with
   `--import-mode=importlib`, which imports each test file by its path.
@@ -61,7 +65,9 @@ from typing import Any, Protocol
 from packaging.utils import canonicalize_name, parse_sdist_filename, parse_wheel_filename
 
 from swegym_build.specs.drafting.metadata import requirement_files
+from swegym_build.testpaths import is_test_path
 from swegym_build.verify.candidates import Candidate
+from swegym_build.verify.collection import count_tests
 
 ReadFile = Callable[[str], "str | None"]
 
@@ -109,6 +115,12 @@ COMMAND_PACKAGES: dict[str, tuple[str, ...]] = {
     "Rscript": ("r-base",),
 }
 _NO_MODULE = re.compile(r"ModuleNotFoundError: No module named '(?P<module>[\w.]+)'")
+# pytest's ERRORS part: a header per module it could not collect (at least one `_` a side), and
+# the `===` lines that start its summary
+_COLLECT_SECTION = re.compile(r"^_+ ERROR collecting (?P<path>\S+) _+$", re.MULTILINE)
+_SUMMARY_LINE = re.compile(r"^=+ ", re.MULTILINE)
+# the ignore cure leaves out at most this share of the tree's test modules
+IGNORABLE_SHARE = 0.25
 # Import names whose distribution is named otherwise (the common ones; others are tried as named).
 MODULE_DISTRIBUTIONS: dict[str, str] = {
     "yaml": "PyYAML",
@@ -237,6 +249,7 @@ def remedies(failed: Candidate, log: str, tree: Tree) -> list[Candidate]:
         _mark_cure,
         _option_cure,
         _import_mode_cure,
+        _ignore_cure,
     )
     found = (cure(config, log, tree) for cure in cures)
     return [candidate for candidate in found if candidate is not None]
@@ -437,6 +450,43 @@ def _import_mode_cure(config: dict[str, Any], log: str, _tree: Tree) -> Candidat
     return _with_pytest_option(config, "--import-mode=importlib", "import file mismatch", "--import-mode")
 
 
+def _ignore_cure(config: dict[str, Any], log: str, tree: Tree) -> Candidate | None:
+    """Test modules that cannot import here, because they need a module that no file of the
+    project names (a GPU library, an engine built by conda only), left out of the collection
+    (`collect_ignore`) when the rest collects tests and they are a small share of the tree's."""
+    if count_tests(log) == 0:
+        return None
+    ignored: dict[str, str] = {}
+    for path, body in _collection_errors(log):
+        missing = _NO_MODULE.search(body)
+        module = missing.group("module") if missing else None
+        if module and not _not_a_dependency(module, tree) and not _named_by_project(module, tree):
+            ignored[path] = module
+    have = list(config.get("collect_ignore") or [])
+    new = [path for path in ignored if path not in have]
+    test_modules = [path for path in tree.files if path.endswith(".py") and is_test_path(path)]
+    if not new or len(have) + len(new) > IGNORABLE_SHARE * len(test_modules):
+        return None
+    modules = ", ".join(sorted(set(ignored.values())))
+    return Candidate(
+        f"without {len(new)} test module{'s' if len(new) > 1 else ''} importing {modules}"
+        " (named by no file of the project)",
+        {**config, "collect_ignore": [*have, *new]},
+    )
+
+
+def _collection_errors(log: str) -> list[tuple[str, str]]:
+    """(path, traceback) of each module pytest could not collect: its section of the ERRORS part,
+    up to the next section or the summary."""
+    headers = list(_COLLECT_SECTION.finditer(log))
+    errors = []
+    for index, header in enumerate(headers):
+        end = headers[index + 1].start() if index + 1 < len(headers) else len(log)
+        summary = _SUMMARY_LINE.search(log, header.end(), end)
+        errors.append((header.group("path"), log[header.end() : summary.start() if summary else end]))
+    return errors
+
+
 def _with_pytest_option(
     config: dict[str, Any], option: str, why: str, present: str | None = None
 ) -> Candidate | None:
@@ -449,14 +499,34 @@ def _with_pytest_option(
     return Candidate(f"test command {command!r} ({why})", {**config, "test_cmd": command})
 
 
-def _missing_module(config: dict[str, Any], module: str, tree: Tree) -> Candidate | None:
+def _not_a_dependency(module: str, tree: Tree) -> bool:
+    """Whether `module` is the standard library's or the project's own: no package to add."""
     top = module.split(".")[0]
     if top in sys.stdlib_module_names and top not in MODULE_DISTRIBUTIONS:
-        return None
+        return True
     own = {top, f"{top}.py"}
-    if any(path.split("/")[0] in own or path.split("/")[:2] == ["src", top] for path in tree.files):
-        return None  # the project's own module: its install is what is wrong
-    distribution = MODULE_DISTRIBUTIONS.get(module) or MODULE_DISTRIBUTIONS.get(top) or top
+    return any(path.split("/")[0] in own or path.split("/")[:2] == ["src", top] for path in tree.files)
+
+
+def _distribution(module: str) -> str:
+    top = module.split(".")[0]
+    return MODULE_DISTRIBUTIONS.get(module) or MODULE_DISTRIBUTIONS.get(top) or top
+
+
+def _named_by_project(module: str, tree: Tree) -> bool:
+    """Whether a requirements file or packaging file of the project names `module`'s distribution."""
+    wanted = canonicalize_name(_distribution(module))
+    for path in requirement_files(tree.files):
+        if any(_is_named(line, wanted) for line in (tree.read(path) or "").splitlines()):
+            return True
+    packaging = " ".join(tree.read(name) or "" for name in _PACKAGING_FILES)
+    return bool(re.search(rf"(?<![\w.-]){_spelled(wanted)}(?![\w.-]*\w)", packaging, re.IGNORECASE))
+
+
+def _missing_module(config: dict[str, Any], module: str, tree: Tree) -> Candidate | None:
+    if _not_a_dependency(module, tree):
+        return None  # a newer Python's, or the project's own module: its install is what is wrong
+    distribution = _distribution(module)
     wanted = canonicalize_name(distribution)
     why = f"No module named '{module}'"
     installed = _installed_files(config, tree)

@@ -504,3 +504,48 @@ def test_a_plugin_that_crashes_pytest_is_left_out_and_the_run_then_passes(tmp_pa
     frame = 'File "/opt/venv/lib/python3.11/site-packages/pytest_crashy/x.py", line 3, in helper'
     failing = f"Traceback (most recent call last):\n  {frame}\nAssertionError\n"
     assert _remedies(failing) == []
+
+
+def _collection_log(*failing: tuple[str, str], tests: int = 40) -> str:
+    """pytest's `--collect-only -q` output with an ERRORS section for each (path, missing module)."""
+    sections = "".join(
+        f"{'_' * 20} ERROR collecting {path} {'_' * 20}\n"
+        f"ImportError while importing test module '/testbed/{path}'.\nTraceback:\n{path}:1: in <module>\n"
+        f"    import {module}\nE   ModuleNotFoundError: No module named '{module}'\n"
+        for path, module in failing
+    )
+    summary = "".join(f"ERROR {path}\n" for path, _ in failing)
+    return (f"tests/test_frame.py::test_a\n\n{'=' * 20} ERRORS {'=' * 20}\n{sections}"
+            f"{'=' * 20} short test summary info {'=' * 20}\n{summary}"
+            f"{tests} tests collected, {len(failing)} errors in 2.10s\n")  # fmt: skip
+
+
+GPU_MODULE = "tests/gpu/test_cudf.py"
+GPU_TREE = {**FILES, **{f"tests/test_{n}.py": "" for n in range(7)}, GPU_MODULE: ""}
+
+
+def test_test_modules_importing_what_no_file_names_are_left_out_after_the_module_cure() -> None:
+    log = _collection_log((GPU_MODULE, "cudf"))
+    module, ignore = remedies(Candidate("as drafted", RECIPE), log, Tree(GPU_TREE))
+    assert module.label == "with pip package cudf (No module named 'cudf')"  # installing it comes first
+    assert ignore.label == "without 1 test module importing cudf (named by no file of the project)"
+    assert ignore.install_config == {**RECIPE, "collect_ignore": [GPU_MODULE]}
+    # Once installing it failed (the module cure's recipe), the ignore cure is still named.
+    assert remedies(module, log, Tree(GPU_TREE))[-1].install_config["collect_ignore"] == [GPU_MODULE]
+
+
+@pytest.mark.parametrize(
+    ("failing", "tests", "why"),
+    [
+        (((GPU_MODULE, "yaml"),), 40, "an extra of setup.py names PyYAML: the fixed list's extras"),
+        (((GPU_MODULE, "dateutil"),), 40, "requirements/test.txt names python-dateutil"),
+        (((GPU_MODULE, "widget.core"),), 40, "the project's own package: its install is broken"),
+        (((GPU_MODULE, "cudf"),), 0, "nothing else collects: the env is what is wrong"),
+        (tuple((f"tests/test_{n}.py", "cudf") for n in range(3)), 40, "3 of 8 test modules: too many"),
+    ],
+)  # fmt: skip
+def test_test_modules_are_not_left_out_where_the_project_or_the_env_is_at_fault(
+    failing: tuple[tuple[str, str], ...], tests: int, why: str
+) -> None:
+    found = remedies(Candidate("as drafted", RECIPE), _collection_log(*failing, tests=tests), Tree(GPU_TREE))
+    assert not any("collect_ignore" in c.install_config for c in found), why

@@ -9,7 +9,8 @@ they are imported (as hydra's ANTLR build does). `acme/vintage` (2022) imports p
 did not. `acme/plugged` ships a pytest plugin, as hydra does, in a flat layout that August 2022's
 setuptools (64, the first with PEP 660) installs editable through a finder module pytest cannot
 rewrite (later releases mark it PYTEST_DONT_REWRITE), under `filterwarnings = error`. No cure is in
-the fixed candidate list.
+the fixed candidate list. `acme/gpuish` has one test module for a GPU library that no file of
+the project names and no index has: it is left out of the collection once installing it failed.
 """
 
 from __future__ import annotations
@@ -33,7 +34,7 @@ from swegym_build.workspace import Workspace
 from tests.versions.githistory import GitHistory, raw_row
 
 pytestmark = pytest.mark.docker
-REPO, VINTAGE, PLUGGED = "acme/stubby", "acme/vintage", "acme/plugged"
+REPO, VINTAGE, PLUGGED, GPUISH = "acme/stubby", "acme/vintage", "acme/plugged", "acme/gpuish"
 OFF = PythonDownloads("off")
 GONE = "swegym-build-withdrawn-stubs"  # no index has it
 # a dependency pinned to a checkout on a host the build cannot reach (nothing listens there)
@@ -99,6 +100,17 @@ filterwarnings = ["error"]
 }
 
 
+# a test module for hardware this machine lacks, importing a library no file of the project names
+# (as modin's cuDF tests import cudf) and no index has
+GPU_ONLY = "swegym_build_gpu_only_engine"
+GPUISH_FILES = {
+    "setup.py": "from setuptools import setup\nsetup(name='gpuish', version='2.0', packages=['gpuish'])\n",
+    "gpuish/__init__.py": "",
+    **{f"tests/test_{name}.py": f"def test_{name}():\n    pass\n" for name in ("frame", "series", "io")},
+    "tests/gpu/test_kernels.py": f"import {GPU_ONLY}\n\n\ndef test_kernel():\n    pass\n",
+}
+
+
 @pytest.fixture(scope="module")
 def built(tmp_path_factory: pytest.TempPathFactory, docker_client: docker.DockerClient) -> Workspace:
     root = tmp_path_factory.mktemp("remedies")
@@ -112,13 +124,15 @@ def built(tmp_path_factory: pytest.TempPathFactory, docker_client: docker.Docker
         write_jsonl_atomically(workspace.raw_file(VINTAGE), [raw_row(VINTAGE, 1, old, "2022-06-01")])
         plugged = GitHistory(workspace.mirror_dir(PLUGGED)).commit(PLUGGED_FILES, date="2022-08-20T10:00:00Z")
         write_jsonl_atomically(workspace.raw_file(PLUGGED), [raw_row(PLUGGED, 1, plugged, "2022-08-20")])
+        gpuish = GitHistory(workspace.mirror_dir(GPUISH)).commit(GPUISH_FILES, date="2024-03-01T10:00:00Z")
+        write_jsonl_atomically(workspace.raw_file(GPUISH), [raw_row(GPUISH, 1, gpuish, "2024-03-01")])
         state = StateStore(workspace.state_db)
         versions = run_versions(workspace, state, python=PythonOptions("nearest", OFF))
-        assert versions.outcomes == {"kept": 3}
+        assert versions.outcomes == {"kept": 4}
         options = VerifyOptions(VerifyLimits(max_attempts=4))
         summary = run_build(docker_client, workspace, state, read_versioned(workspace, None, None),
                             downloads=OFF, verify=options)  # fmt: skip
-    assert summary.outcomes == {"kept": 3}, summary.report.problems
+    assert summary.outcomes == {"kept": 4}, summary.report.problems
     return workspace
 
 
@@ -186,3 +200,18 @@ def test_an_editable_finder_pytest_cannot_rewrite_gets_its_warning_ignored(
     out = docker_client.containers.run(image, ["bash", "-c", f"cd /testbed && {command} -q tests"],
                                        network_mode="none", remove=True, user="swegym").decode()  # fmt: skip
     assert "1 passed" in out
+
+
+def test_a_test_module_for_a_library_nothing_names_is_left_out_once_installing_it_failed(
+    built: Workspace,
+) -> None:
+    [record] = read_verifications(built, GPUISH).values()
+    assert [(a.label, a.outcome) for a in record.attempts] == [
+        ("as drafted", "collection_errors"),
+        (f"with pip package {GPU_ONLY} (No module named '{GPU_ONLY}')", "env_build_failed"),
+        (f"without 1 test module importing {GPU_ONLY} (named by no file of the project)", "verified"),
+    ]
+    assert record.attempts[-1].tests == 3
+    recipe = load_spec_file(built.draft_spec_file(GPUISH)).for_version("2.0")
+    assert recipe.collect_ignore == ("tests/gpu/test_kernels.py",)  # the draft to copy says so
+    assert read_built(built)["acme__gpuish-1"].image  # its instance was built, not rejected env_unverified
