@@ -38,8 +38,14 @@ class LocalExecutor:
     def run(self, fn: Callable[[J], R], jobs: Sequence[J]) -> Iterator[tuple[J, R]]:
         with ThreadPoolExecutor(max_workers=max(1, self.workers)) as pool:
             futures = {pool.submit(fn, job): job for job in jobs}
-            for future in as_completed(futures):
-                yield futures[future], future.result()
+            try:
+                for future in as_completed(futures):
+                    yield futures[future], future.result()
+            except BaseException:
+                # the run is over (an interrupt, a job that ends it): no queued job starts; the
+                # pool's exit still waits for those running
+                pool.shutdown(wait=False, cancel_futures=True)
+                raise
 
 
 @dataclass(frozen=True)

@@ -54,6 +54,7 @@ def build(
 ) -> None:
     """Build base, env and instance images (content-addressed: unchanged inputs are not rebuilt)."""
     from swegym_build.executors import make_executor
+    from swegym_build.interrupt import Interrupted
     from swegym_build.pythons.uv_python import PythonDownloads
     from swegym_build.verify.build_env import VerifyOptions
     from swegym_build.verify.loop import VerifyLimits
@@ -62,9 +63,15 @@ def build(
     chosen = make_executor(executor, workers, ray_address)
     downloads = PythonDownloads.from_env(python_mirror)
     verify = VerifyOptions(VerifyLimits(max_attempts, attempt_minutes), suggest_fixes, reverify)
-    run_build_stage(
-        Workspace.resolve(workdir), repo or None, instances or None, chosen, registry, downloads, verify
-    )
+    try:
+        run_build_stage(
+            Workspace.resolve(workdir), repo or None, instances or None, chosen, registry, downloads, verify
+        )
+    except (Interrupted, KeyboardInterrupt):
+        typer.echo(
+            "build: interrupted; finished images are kept and recorded, the next run goes on", err=True
+        )
+        raise typer.Exit(130) from None
 
 
 def run_build_stage(

@@ -15,6 +15,7 @@ from swegym_build.dockerio import existing_image
 from swegym_build.driver import DETAIL
 from swegym_build.errors import BuildError
 from swegym_build.images.progress import Progress
+from swegym_build.interrupt import Interrupted, stopping
 
 log = logging.getLogger(__name__)
 
@@ -80,6 +81,8 @@ def build_image(
                 timeout=BUILD_TIMEOUT_S,
             )
             for chunk in stream:
+                if stopping():
+                    raise Interrupted(tag)  # the stream is dropped: the engine cancels the build
                 if "stream" in chunk:
                     out.write(chunk["stream"])
                     if progress is not None and chunk["stream"].strip():

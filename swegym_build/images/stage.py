@@ -31,6 +31,7 @@ from swegym_build.images.tiers import (
     ensure_env_image,
     ensure_instance_image,
 )
+from swegym_build.interrupt import stop_on_signals
 from swegym_build.pythons.uv_python import PythonDownloads
 from swegym_build.records import BuiltInstance, TaskInstance, parse_created_at
 from swegym_build.state import KEPT, StateStore
@@ -85,13 +86,17 @@ def run_build(
     verify: VerifyOptions | None = None,
 ) -> BuildSummary:
     """Env images per (repo, version) here, one after another; then the instance images on the
-    executor. Both through the one driver; failures are recorded per instance, reported per cause."""
+    executor. Both through the one driver; failures are recorded per instance, reported per cause.
+    Raises `Interrupted` on Ctrl-C / SIGTERM, once the running containers are removed."""
     summary = BuildSummary()
     downloads = downloads or PythonDownloads.from_env()
     envs = EnvStage(client, workspace, instances, downloads, verify or VerifyOptions(), summary, notify)
-    env_report = drive(envs, state, LocalExecutor(1), notify)
-    stage = InstanceStage(workspace, envs, registry, summary)
-    instance_report = drive(stage, state, executor or LocalExecutor(DEFAULT_WORKERS), notify)
+    # Ctrl-C / SIGTERM removes the running install containers: the job in flight raises
+    # `Interrupted` unrecorded (the next run does it again), what finished is recorded already
+    with stop_on_signals(client):
+        env_report = drive(envs, state, LocalExecutor(1), notify)
+        stage = InstanceStage(workspace, envs, registry, summary)
+        instance_report = drive(stage, state, executor or LocalExecutor(DEFAULT_WORKERS), notify)
     summary.report = env_report.merged(instance_report)
     return summary
 

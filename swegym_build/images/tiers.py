@@ -40,6 +40,7 @@ from swegym_build.images import snapshot
 from swegym_build.images.base_image import BaseImage
 from swegym_build.images.engine import build_image, inputs_digest, label_instruction, log_tail
 from swegym_build.images.progress import Progress, report
+from swegym_build.interrupt import remove, tracked
 from swegym_build.labels import tier_labels
 from swegym_build.pythons.provider import python_minor
 from swegym_build.records import InstallConfig, repo_slug
@@ -320,31 +321,33 @@ def _run_and_commit(
         labels=labels,
     )
     try:
-        container.put_archive("/", payload.read_bytes())
-        container.start()
-        try:
-            exit_code = int(container.wait(timeout=timeout)["StatusCode"])
-        except (requests.exceptions.ReadTimeout, requests.exceptions.ConnectionError) as error:
-            # docker-py's wait ends in a read timeout when the run outlives `timeout`; a loaded
-            # engine answering late looks the same. Either way this attempt is over.
-            raise BuildError(
-                f"building {what} failed: the run did not finish within {timeout:.0f} s"
-            ) from error
-        log_file.parent.mkdir(parents=True, exist_ok=True)
-        with log_file.open("ab" if append_log else "wb") as out:
-            out.write(container.logs(stdout=True, stderr=True))
-        if exit_code != 0:
-            raise BuildError(
-                f"building {what} failed: {command[-1]} exited with {exit_code} (log: {log_file})\n"
-                f"{log_tail(log_file)}"
-            )
-        repository, name = tag.split(":", 1)
-        changes = ["WORKDIR /testbed", 'CMD ["bash"]', label_instruction(labels)]
-        container.commit(repository=repository, tag=name, changes=changes)
+        # an interrupt removes it: the wait returns, and the attempt ends as interrupted
+        with tracked(container.id):
+            container.put_archive("/", payload.read_bytes())
+            container.start()
+            try:
+                exit_code = int(container.wait(timeout=timeout)["StatusCode"])
+            except (requests.exceptions.ReadTimeout, requests.exceptions.ConnectionError) as error:
+                # docker-py's wait ends in a read timeout when the run outlives `timeout`; a loaded
+                # engine answering late looks the same. Either way this attempt is over.
+                raise BuildError(
+                    f"building {what} failed: the run did not finish within {timeout:.0f} s"
+                ) from error
+            log_file.parent.mkdir(parents=True, exist_ok=True)
+            with log_file.open("ab" if append_log else "wb") as out:
+                out.write(container.logs(stdout=True, stderr=True))
+            if exit_code != 0:
+                raise BuildError(
+                    f"building {what} failed: {command[-1]} exited with {exit_code} (log: {log_file})\n"
+                    f"{log_tail(log_file)}"
+                )
+            repository, name = tag.split(":", 1)
+            changes = ["WORKDIR /testbed", 'CMD ["bash"]', label_instruction(labels)]
+            container.commit(repository=repository, tag=name, changes=changes)
     except docker.errors.DockerException as error:
         raise BuildError(f"building {what} failed: {error}") from error
     finally:
-        container.remove(force=True)
+        remove(container)
 
 
 def ensure_instance_image(

@@ -52,6 +52,7 @@ import requests
 from docker.types import LogConfig
 
 from swegym_build.containment import ContainerLimits
+from swegym_build.interrupt import Interrupted, register, stopping, unregister
 from swegym_build.labels import TIER_LABEL, tier_labels
 
 log = logging.getLogger(__name__)
@@ -115,45 +116,6 @@ class SideResult:
     setup_seconds: float  # from the start to the begin marker: root's patching in the container
     disk_watched: bool
     truncated: bool = False
-
-
-class Interrupted(Exception):
-    """The run is stopping (Ctrl-C / SIGTERM): no new container is started."""
-
-
-@dataclass
-class _Live:
-    """Containers running now, so an interrupt can remove them all at once."""
-
-    lock: threading.Lock = field(default_factory=threading.Lock)
-    ids: set[str] = field(default_factory=set)
-    stopping: threading.Event = field(default_factory=threading.Event)
-
-
-_LIVE = _Live()
-
-
-def stop_all(client: docker.DockerClient) -> int:
-    """Stop scheduling and remove every running validate container of this process; return how many."""
-    _LIVE.stopping.set()
-    with _LIVE.lock:
-        ids = sorted(_LIVE.ids)
-    for container_id in ids:
-        try:
-            client.api.remove_container(container_id, force=True)
-        except docker.errors.APIError as error:
-            log.warning("could not remove container %s: %s", container_id[:12], error)
-    return len(ids)
-
-
-def stopping() -> bool:
-    """Whether an interrupt is stopping this process's validation."""
-    return _LIVE.stopping.is_set()
-
-
-def resume_scheduling() -> None:
-    """Allow containers again (a new run in the same process, e.g. in tests)."""
-    _LIVE.stopping.clear()
 
 
 def _process_start(pid: int) -> str | None:
@@ -333,12 +295,15 @@ class PreparedSide:
 def prepare_side(
     client: docker.DockerClient, image: str, instance_id: str, request: SideRequest, limits: ContainerLimits
 ) -> PreparedSide:
-    if _LIVE.stopping.is_set():
+    if stopping():
         raise Interrupted(instance_id)
     started = time.monotonic()
     container = _create(client, image, instance_id, request, limits)
-    with _LIVE.lock:
-        _LIVE.ids.add(container.id)
+    try:
+        register(container.id)
+    except Interrupted:
+        discard(container)
+        raise
     killed_for: list[str] = []
 
     def kill(reason: str) -> None:
@@ -378,8 +343,7 @@ def discard(container: Any) -> None:
     interrupt, is fine)."""
     with contextlib.suppress(docker.errors.APIError):
         container.remove(force=True)
-    with _LIVE.lock:
-        _LIVE.ids.discard(container.id)
+    unregister(container.id)
 
 
 def drop(prepared: PreparedSide) -> None:
@@ -397,7 +361,7 @@ def run_side(prepared: PreparedSide, instance_id: str, test_budget: float) -> Si
     exit_code: int | None = None
     oom = False
     try:
-        if _LIVE.stopping.is_set():
+        if stopping():
             raise Interrupted(instance_id)
         with contextlib.suppress(OSError):  # gone already (a patch did not apply): the wait says
             getattr(prepared.go, "_sock", prepared.go).sendall(GO)
@@ -408,10 +372,10 @@ def run_side(prepared: PreparedSide, instance_id: str, test_budget: float) -> Si
         oom = bool(container.attrs.get("State", {}).get("OOMKilled"))
     except docker.errors.APIError as error:  # removed under us (an interrupt, or from outside)
         log.debug("%s: %s side: %s", instance_id, request.side, error)
-        prepared.killed_for.append(INTERRUPTED if _LIVE.stopping.is_set() else INCOMPLETE)
+        prepared.killed_for.append(INTERRUPTED if stopping() else INCOMPLETE)
     finally:
         drop(prepared)
-    if _LIVE.stopping.is_set() and not prepared.killed_for:
+    if stopping() and not prepared.killed_for:
         prepared.killed_for.append(INTERRUPTED)
     return _result(
         request, capture, exit_code, oom, prepared.killed_for, prepared.disk_watched, prepared.started

@@ -20,8 +20,6 @@ import json
 import logging
 import os
 import shutil
-import signal
-import threading
 import time
 from collections import Counter
 from collections.abc import Callable, Iterator, Sequence
@@ -38,6 +36,7 @@ from swegym_build.driver import Outcome, Planned, Stage, StageReport, drive
 from swegym_build.errors import ValidationError
 from swegym_build.executors import Executor, LocalExecutor
 from swegym_build.handoff import read_built, read_result, read_versioned
+from swegym_build.interrupt import Interrupted, stop_on_signals, stopping
 from swegym_build.jsonl import write_jsonl_atomically
 from swegym_build.records import InstallConfig, RunRecord, TaskInstance, ValidationResult
 from swegym_build.state import KEPT, REJECTED, StateStore
@@ -54,7 +53,6 @@ from swegym_build.validate.runner import (
     TEST_PATCH_APPLY_FAILED,
     TIMEOUT,
     UNHARDENED_IMAGE,
-    Interrupted,
     Markers,
     PreparedSide,
     SideRequest,
@@ -62,10 +60,7 @@ from swegym_build.validate.runner import (
     drop,
     prepare_side,
     remove_orphans,
-    resume_scheduling,
     run_side,
-    stop_all,
-    stopping,
 )
 from swegym_build.validate.safety import check_patch
 from swegym_build.validate.verdict import RunStatuses, Statuses, judge
@@ -201,7 +196,7 @@ class ValidateStage(Stage[ValidateJob, ValidateOutcome]):
         client = engine_client(check=False)
         if removed := remove_orphans(client):
             self.notify(f"removed {removed} containers left by earlier runs")
-        with _stop_on_signals(client) as signalled:
+        with stop_on_signals(client) as signalled:
             yield
             self.interrupted = signalled.is_set()
 
@@ -259,34 +254,6 @@ class ValidateStage(Stage[ValidateJob, ValidateOutcome]):
             inputs_key=_key(job.image if job else None, job.runs if job else 0),
             retry=result.reason in RETRIED_LATER,
         )
-
-
-@contextlib.contextmanager
-def _stop_on_signals(client: docker.DockerClient) -> Iterator[threading.Event]:
-    """The first SIGINT / SIGTERM stops scheduling and removes the running containers; the jobs in
-    flight then end at once as `interrupted` and the loop finishes. A second one acts as usual."""
-    signalled = threading.Event()
-    if threading.current_thread() is not threading.main_thread():
-        yield signalled
-        return
-
-    def handler(signum: int, _frame: Any) -> None:
-        signalled.set()
-        for name in (signal.SIGINT, signal.SIGTERM):
-            signal.signal(name, previous[name])
-        log.warning("signal %d: stopping; removed %d running containers", signum, stop_all(client))
-
-    previous = {name: signal.getsignal(name) for name in (signal.SIGINT, signal.SIGTERM)}
-    for name in previous:
-        signal.signal(name, handler)
-    resume_scheduling()
-    try:
-        yield signalled
-    finally:
-        for name, old in previous.items():
-            if signal.getsignal(name) is handler:
-                signal.signal(name, old)
-        resume_scheduling()
 
 
 def remove_images(workspace: Workspace, state: StateStore, instance_ids: list[str], env_too: bool) -> int:

@@ -32,6 +32,7 @@ else:  # pragma: no cover - exercised on Python 3.10 only
     import tomli as tomllib
 
 from swegym_build.containment import TEST_USER, ContainerLimits
+from swegym_build.interrupt import remove, tracked
 from swegym_build.labels import tier_labels
 from swegym_build.testpaths import is_test_path
 from swegym_build.validate.parsers.text import clean_lines
@@ -283,19 +284,20 @@ def check_collection(
         labels=tier_labels("verify", image=image),
     )
     try:
-        if tree is not None:
-            container.put_archive("/", tree.archive)
-        container.start()
-        try:
-            status = container.wait(timeout=limits.timeout)
-            exit_code: int | None = int(status.get("StatusCode", -1))
-        except (requests.exceptions.ReadTimeout, requests.exceptions.ConnectionError):
-            container.kill()
-            exit_code = None
-        # as a terminal shows it: the log is read by people and by the remedies
-        output = "\n".join(clean_lines(container.logs(stdout=True, stderr=True).decode(errors="replace")))
+        with tracked(container.id):
+            if tree is not None:
+                container.put_archive("/", tree.archive)
+            container.start()
+            try:
+                status = container.wait(timeout=limits.timeout)
+                exit_code: int | None = int(status.get("StatusCode", -1))
+            except (requests.exceptions.ReadTimeout, requests.exceptions.ConnectionError):
+                container.kill()
+                exit_code = None
+            # as a terminal shows it: the log is read by people and by the remedies
+            output = "\n".join(clean_lines(container.logs(stdout=True, stderr=True).decode(errors="replace")))
     finally:
-        container.remove(force=True)
+        remove(container)
     if log_file is not None:
         log_file.parent.mkdir(parents=True, exist_ok=True)
         log_file.write_text(f"$ {script}\n{output}", encoding="utf-8")
