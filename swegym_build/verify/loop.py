@@ -155,6 +155,9 @@ def verify_env(
     # (read again from its own recipe), not the failures they cured all over again
     cured_logs: list[str] = []
     cures: set[int] = set()  # the queued candidates that are cures (by id)
+    # cures whose build failed: named again by a later failure (the same missing module, on
+    # another recipe), they would fail the same way (pip has no such package)
+    unbuildable: set[str] = set()
     number = 0
     while queue:
         candidate = queue.pop(0)
@@ -182,6 +185,8 @@ def verify_env(
             log.info(
                 "%s %s: attempt %d (%s) failed: %s", repo, version, number, candidate.label, failure.reason
             )
+            if id(candidate) in cures:
+                unbuildable.add(candidate.label)
             if failure.final:
                 first = failure.detail.splitlines()[0] if failure.detail else failure.reason
                 stopped = f"final: {first[:160]}"
@@ -192,7 +197,7 @@ def verify_env(
             if host is not None:
                 # no candidate reaches the host either, unless a cure stops fetching from it
                 found = [c for c in found if c.avoids_host == host]
-            if _next_remedies(queue, attempts, found, cures):
+            if _next_remedies(queue, attempts, found, cures, unbuildable):
                 cured_logs.append(build_log)
             elif host is not None:
                 stopped = f"network: {host} unreachable"
@@ -210,7 +215,7 @@ def verify_env(
             result.env = env
             stopped = outcome
             break
-        if _next_remedies(queue, attempts, remedy(candidate, check.log), cures):
+        if _next_remedies(queue, attempts, remedy(candidate, check.log), cures, unbuildable):
             cured_logs.append(check.log)
     result.verification = _record(repo, version, origin, attempts, stopped)
     return result
@@ -229,15 +234,24 @@ def _with_cures(
 
 
 def _next_remedies(
-    queue: list[Candidate], attempts: list[Attempt], found: list[Candidate], cures: set[int]
+    queue: list[Candidate],
+    attempts: list[Attempt],
+    found: list[Candidate],
+    cures: set[int],
+    unbuildable: set[str],
 ) -> int:
     """Put the remedies at the front of `queue` (their ids into `cures`): a recipe tried already is
-    left out, one queued already is moved up (keeping its label). Returns how many are next."""
+    left out, and so is a cure whose build failed before; one queued already is moved up (keeping
+    its label). Returns how many are next."""
     tried = [a.recipe for a in attempts]
     front: list[Candidate] = []
     for candidate in found:
         config = candidate.install_config
-        if config in tried or any(c.install_config == config for c in front):
+        if (
+            config in tried
+            or candidate.label in unbuildable
+            or any(c.install_config == config for c in front)
+        ):
             continue
         queued = next((c for c in queue if c.install_config == config), None)
         if queued is not None:

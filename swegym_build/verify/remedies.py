@@ -470,7 +470,7 @@ def _ignore_cure(config: dict[str, Any], log: str, tree: Tree) -> Candidate | No
     modules = ", ".join(sorted(set(ignored.values())))
     return Candidate(
         f"without {len(new)} test module{'s' if len(new) > 1 else ''} importing {modules}"
-        " (named by no file of the project)",
+        " (in no requirement of the project)",
         {**config, "collect_ignore": [*have, *new]},
     )
 

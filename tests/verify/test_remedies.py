@@ -528,7 +528,7 @@ def test_test_modules_importing_what_no_file_names_are_left_out_after_the_module
     log = _collection_log((GPU_MODULE, "cudf"))
     module, ignore = remedies(Candidate("as drafted", RECIPE), log, Tree(GPU_TREE))
     assert module.label == "with pip package cudf (No module named 'cudf')"  # installing it comes first
-    assert ignore.label == "without 1 test module importing cudf (named by no file of the project)"
+    assert ignore.label == "without 1 test module importing cudf (in no requirement of the project)"
     assert ignore.install_config == {**RECIPE, "collect_ignore": [GPU_MODULE]}
     # Once installing it failed (the module cure's recipe), the ignore cure is still named.
     assert remedies(module, log, Tree(GPU_TREE))[-1].install_config["collect_ignore"] == [GPU_MODULE]
@@ -549,3 +549,35 @@ def test_test_modules_are_not_left_out_where_the_project_or_the_env_is_at_fault(
 ) -> None:
     found = remedies(Candidate("as drafted", RECIPE), _collection_log(*failing, tests=tests), Tree(GPU_TREE))
     assert not any("collect_ignore" in c.install_config for c in found), why
+
+
+def test_a_cure_whose_build_failed_is_not_tried_again_on_the_next_recipe(tmp_path: Path) -> None:
+    # modin 0.15 drafted: `No module named 'dbe'` and an import file mismatch in one collection;
+    # pip has no `dbe`, so after the import-mode cure the same module cure would fail again
+    mismatch = "ERROR collecting tests/test_0.py\nimport file mismatch:\nimported module 'test_0'\n"
+    dbe = _collection_log((GPU_MODULE, "dbe"))
+
+    def build(candidate: Candidate, log: Path, _left: float) -> str:
+        if "dbe" in candidate.install_config["pip_packages"]:
+            log.write_text(
+                "ERROR: Could not find a version that satisfies the requirement dbe (from versions: none)\n"
+            )
+            raise AttemptFailed("env_build_failed", "pip failed")
+        return candidate.label
+
+    def collect(env: str, candidate: Candidate, _log: Path) -> CollectionCheck:
+        config = candidate.install_config
+        if config.get("collect_ignore"):
+            return CollectionCheck("collected", 40, 0, 0, "")
+        log = dbe if "importlib" in config["test_cmd"] else mismatch + dbe
+        return CollectionCheck("collection_errors", 40, 2, 2, log)
+
+    record = verify_env("acme/frames", "0.15", "drafted", [Candidate("as drafted", RECIPE)], build, collect,
+                        tmp_path, VerifyLimits(6, 60),
+                        remedy=lambda c, log: remedies(c, log, Tree(GPU_TREE))).verification  # fmt: skip
+    assert [(a.label.split(" (")[0], a.outcome) for a in record.attempts] == [
+        ("as drafted", "collection_errors"),
+        ("with pip package dbe", "env_build_failed"),
+        ("test command 'python -m pytest -rA --import-mode=importlib'", "collection_errors"),
+        ("without 1 test module importing dbe", "verified"),  # not `dbe` from pip all over again
+    ]

@@ -209,7 +209,7 @@ def test_a_test_module_for_a_library_nothing_names_is_left_out_once_installing_i
     assert [(a.label, a.outcome) for a in record.attempts] == [
         ("as drafted", "collection_errors"),
         (f"with pip package {GPU_ONLY} (No module named '{GPU_ONLY}')", "env_build_failed"),
-        (f"without 1 test module importing {GPU_ONLY} (named by no file of the project)", "verified"),
+        (f"without 1 test module importing {GPU_ONLY} (in no requirement of the project)", "verified"),
     ]
     assert record.attempts[-1].tests == 3
     recipe = load_spec_file(built.draft_spec_file(GPUISH)).for_version("2.0")
