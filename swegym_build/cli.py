@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import logging
+import sys
 from collections import Counter
 from pathlib import Path
 from typing import Annotated, Optional
@@ -13,6 +14,7 @@ from rich.table import Table
 
 from swegym_build.cli_options import ExecutorName, RayAddress, Workdir
 from swegym_build.errors import SwegymError
+from swegym_build.interrupt import Interrupted
 from swegym_build.stages import STAGE_COMMANDS
 
 app = typer.Typer(
@@ -183,3 +185,6 @@ def main() -> None:
 
         console.print(f"[red]error:[/red] {error}")
         raise SystemExit(1) from None
+    except Interrupted:  # Ctrl-C in build (the demo too): its containers are removed already
+        print("interrupted; what finished is recorded", file=sys.stderr)
+        raise SystemExit(130) from None
