@@ -37,7 +37,7 @@ from unidiff.patch import PatchSet
 from swegym_build.containment import TEST_USER
 from swegym_build.errors import PublishError
 from swegym_build.records import InstallConfig, TaskInstance
-from swegym_build.validate.evalscript import targets_to_run
+from swegym_build.validate.evalscript import targets_to_run, with_targets
 
 logger = logging.getLogger(__name__)
 
@@ -166,8 +166,7 @@ def render_swebench_eval_script(instance: TaskInstance) -> str:
     """The self-contained bash SWE-bench's harness runs (as root, in /testbed) to grade a prediction."""
     config = _config(instance)
     files = _test_files(instance)
-    targets = targets_to_run(instance.test_patch, config)
-    command = " ".join([config.test_cmd, *(shlex.quote(target) for target in targets)])
+    command = with_targets(config.test_cmd, targets_to_run(instance.test_patch, config))
     reset = []
     if files.existing:
         reset.append("git checkout HEAD -- " + " ".join(map(shlex.quote, files.existing)))

@@ -65,10 +65,34 @@ PYTEST_KEEP_GOING = "--continue-on-collection-errors"
 
 
 def test_command(install_config: InstallConfig, test_patch: str) -> str:
-    targets = targets_to_run(test_patch, install_config)
     command = install_config.test_cmd
     if install_config.log_parser == "pytest" and PYTEST_KEEP_GOING not in command:
         command = f"{command} {PYTEST_KEEP_GOING}"
+    return with_targets(command, targets_to_run(test_patch, install_config))
+
+
+# `python -m unittest discover` runs a whole tree and takes no module names (`unrecognized
+# arguments`): with modules to run, the command names them instead of discovering. Discovery's
+# own options and positionals go (start folder, pattern, top folder); the runner's stay.
+_DISCOVER_VALUED = ("-s", "--start-directory", "-p", "--pattern", "-t", "--top-level-directory")
+_RUNNER_VALUED = ("-k",)
+_SHELL_SYNTAX = frozenset(";&|<>`$()")
+
+
+def with_targets(command: str, targets: list[str]) -> str:
+    """The test command with `targets` (paths, dotted modules, `-k EXPR`) appended."""
+    words = shlex.split(command) if targets and not _SHELL_SYNTAX & set(command) else []
+    at = next((i for i in range(1, len(words)) if words[i - 1 : i + 1] == ["unittest", "discover"]), None)
+    if at is not None:
+        kept, rest = words[:at], iter(words[at + 1 :])
+        for word in rest:
+            if word in _DISCOVER_VALUED:
+                next(rest, None)
+            elif word in _RUNNER_VALUED:
+                kept += [word, next(rest, "")]
+            elif word.startswith("-") and not word.startswith(tuple(f"{o}=" for o in _DISCOVER_VALUED)):
+                kept.append(word)
+        command = shlex.join(kept)
     return " ".join([command, *(shlex.quote(t) for t in targets)])
 
 

@@ -189,3 +189,32 @@ def test_a_touched_file_that_does_not_collect_leaves_the_others_tests_on_the_sid
     check = check_side("pytest", log, 1, files)
     assert check.problem is None, check.detail
     assert check.statuses == {"tests/test_old.py::test_old": TestStatus.PASSED}  # a P2P, not a F2P
+
+
+@pytest.mark.parametrize(
+    "test_cmd",
+    [
+        "python -m unittest discover -v",  # the draft's command for a unittest suite (MONAI 0.7)
+        "python -m unittest discover -v -s tests -p 'test_*.py' -t .",
+        "python -m unittest discover --start-directory=tests -b -v tests",
+    ],
+)
+def test_a_discovering_unittest_command_runs_the_touched_modules_by_name(
+    tmp_path: Path, test_cmd: str
+) -> None:
+    (tmp_path / "tests").mkdir()
+    (tmp_path / "tests" / "__init__.py").write_text("")
+    (tmp_path / "tests" / "test_mod.py").write_text(UNITTEST_SAMPLE)
+    untouched = (
+        "import unittest\n\n\nclass T(unittest.TestCase):\n    def test_untouched(self):\n        pass\n"
+    )
+    (tmp_path / "tests" / "test_other.py").write_text(untouched)
+    config = InstallConfig(python="3.11", test_cmd=test_cmd, log_parser="unittest")
+    touched = "tests/test_mod.py"
+    patch = f"diff --git a/{touched} b/{touched}\n--- a/{touched}\n+++ b/{touched}\n"
+    command = evalscript.test_command(config, patch)
+    assert "discover" not in command and command.endswith(" tests.test_mod")
+    log = run(tmp_path, *command.split()[1:])  # `unittest: error: unrecognized arguments` with discover
+    check = check_side("unittest", log, 1, {"tests/test_mod.py": UNITTEST_SAMPLE})
+    assert check.problem is None, log
+    assert check.statuses and not any("test_untouched" in test for test in check.statuses)
