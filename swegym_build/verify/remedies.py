@@ -519,8 +519,15 @@ def _named_by_project(module: str, tree: Tree) -> bool:
     for path in requirement_files(tree.files):
         if any(_is_named(line, wanted) for line in (tree.read(path) or "").splitlines()):
             return True
+    return _packaging_names(wanted, tree)
+
+
+def _packaging_names(wanted: str, tree: Tree) -> bool:
+    """Whether the packaging files name the distribution `wanted` (canonical): as a word, not as
+    a part of a path (a coverage `omit = pkg/xgboost/test/*` names no dependency)."""
     packaging = " ".join(tree.read(name) or "" for name in _PACKAGING_FILES)
-    return bool(re.search(rf"(?<![\w.-]){_spelled(wanted)}(?![\w.-]*\w)", packaging, re.IGNORECASE))
+    word = rf"(?<![\w./-]){_spelled(wanted)}(?![\w.-]*\w|/)"
+    return bool(re.search(word, packaging, re.IGNORECASE))
 
 
 def _missing_module(config: dict[str, Any], module: str, tree: Tree) -> Candidate | None:
@@ -538,8 +545,7 @@ def _missing_module(config: dict[str, Any], module: str, tree: Tree) -> Candidat
             command = f"python -m pip install -r {shlex.quote(path)}"
             return Candidate(f"with requirements file {path} ({why})",
                              {**config, "install": [command, *config.get("install", [])]})  # fmt: skip
-    packaging = " ".join(tree.read(name) or "" for name in _PACKAGING_FILES)
-    if re.search(rf"(?<![\w.-]){_spelled(wanted)}(?![\w.-]*\w)", packaging, re.IGNORECASE):
+    if _packaging_names(wanted, tree):
         return None  # an extra or the project's own requirements name it: the fixed list's extras
     packages = list(config.get("pip_packages") or [])
     if any(_is_named(p, wanted) for p in packages):

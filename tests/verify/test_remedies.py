@@ -581,3 +581,11 @@ def test_a_cure_whose_build_failed_is_not_tried_again_on_the_next_recipe(tmp_pat
         ("test command 'python -m pytest -rA --import-mode=importlib'", "collection_errors"),
         ("without 1 test module importing dbe", "verified"),  # not `dbe` from pip all over again
     ]
+
+
+def test_a_module_the_packaging_files_name_only_in_a_path_is_still_a_package_to_add() -> None:
+    # modin 0.28: setup.cfg's coverage `omit` lists modin/experimental/xgboost/test/*, no dependency
+    tree = Tree({**FILES, "setup.cfg": "[coverage:run]\nomit =\n    widget/xgboost/test/*\n"})
+    log = "E   ModuleNotFoundError: No module named 'xgboost'\n"
+    (found,) = remedies(Candidate("as drafted", RECIPE), log, tree)
+    assert found.label == "with pip package xgboost (No module named 'xgboost')"
