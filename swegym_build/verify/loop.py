@@ -162,7 +162,7 @@ def verify_env(
     while queue:
         candidate = queue.pop(0)
         if id(candidate) not in cures:
-            candidate = _with_cures(candidate, cured_logs, remedy)
+            candidate = _with_cures(candidate, cured_logs, remedy, unbuildable)
             if any(a.recipe == candidate.install_config for a in attempts):
                 continue
         number += 1
@@ -222,13 +222,18 @@ def verify_env(
 
 
 def _with_cures(
-    candidate: Candidate, logs: list[str], remedy: Callable[[Candidate, str], list[Candidate]]
+    candidate: Candidate,
+    logs: list[str],
+    remedy: Callable[[Candidate, str], list[Candidate]],
+    unbuildable: set[str],
 ) -> Candidate:
-    """`candidate` with the first cure each earlier failure's log names for it, in order."""
+    """`candidate` with the first cure each earlier failure's log names for it, in order. A cure
+    whose build failed is passed over when the log names another (pip's missing package, then
+    leaving its module out); alone, it is kept: its build may have failed for another reason."""
     for text in logs:
         found = remedy(candidate, text)
         if found:
-            cure = found[0]
+            cure = next((c for c in found if c.label not in unbuildable), found[0])
             candidate = Candidate(f"{candidate.label}; {cure.label}", cure.install_config, cure.avoids_host)
     return candidate
 

@@ -589,3 +589,36 @@ def test_a_module_the_packaging_files_name_only_in_a_path_is_still_a_package_to_
     log = "E   ModuleNotFoundError: No module named 'xgboost'\n"
     (found,) = remedies(Candidate("as drafted", RECIPE), log, tree)
     assert found.label == "with pip package xgboost (No module named 'xgboost')"
+
+
+def test_the_next_candidate_of_the_list_passes_over_a_cure_whose_build_failed(tmp_path: Path) -> None:
+    # the as-drafted log names two cures, pip's `dbe` (no such package) and leaving its module out;
+    # the next candidate of the list takes the one that built, not the first named
+    fixed = [Candidate("as drafted", RECIPE), Candidate("Python 3.9", {**RECIPE, "python": "3.9"})]
+
+    def build(candidate: Candidate, log: Path, _left: float) -> str:
+        if "dbe" in candidate.install_config["pip_packages"]:
+            log.write_text(
+                "ERROR: Could not find a version that satisfies the requirement dbe (from versions: none)\n"
+            )
+            raise AttemptFailed("env_build_failed", "pip failed")
+        return candidate.label
+
+    def collect(env: str, candidate: Candidate, _log: Path) -> CollectionCheck:
+        config = candidate.install_config
+        if not config.get("collect_ignore"):
+            return CollectionCheck("collection_errors", 40, 1, 1, _collection_log((GPU_MODULE, "dbe")))
+        if config["python"] != "3.9":  # a failure no cure names
+            return CollectionCheck("collection_errors", 40, 1, 1, "E   RuntimeError: needs Python 3.9\n")
+        return CollectionCheck("collected", 40, 0, 0, "")
+
+    cures = lambda c, log: remedies(c, log, Tree(GPU_TREE))  # noqa: E731
+    record = verify_env("acme/frames", "0.15", "drafted", fixed, build, collect, tmp_path,
+                        VerifyLimits(6, 60), remedy=cures).verification  # fmt: skip
+    ignore = "without 1 test module importing dbe"
+    assert [(a.label.split(" (")[0], a.outcome) for a in record.attempts] == [
+        ("as drafted", "collection_errors"),
+        ("with pip package dbe", "env_build_failed"),
+        (ignore, "collection_errors"),
+        (f"Python 3.9; {ignore}", "verified"),
+    ]
