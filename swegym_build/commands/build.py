@@ -19,6 +19,7 @@ from swegym_build.cli_options import (
     Workdir,
 )
 from swegym_build.pipeline import run_stage
+from swegym_build.verify.loop import VerifyLimits
 
 if TYPE_CHECKING:
     from swegym_build.driver import Notify
@@ -41,10 +42,10 @@ def build(
     workdir: Workdir = None,
     max_attempts: Annotated[
         int, typer.Option(help="Candidate recipes tried per (repo, version) until one verifies.")
-    ] = 4,
+    ] = VerifyLimits.max_attempts,
     attempt_minutes: Annotated[
         float, typer.Option(help="Minutes per (repo, version) for its attempts (none starts after).")
-    ] = 60.0,
+    ] = VerifyLimits.minutes,
     suggest_fixes: Annotated[
         bool, typer.Option(help="When a shipped spec fails, try drafted candidates to report one.")
     ] = False,
@@ -57,7 +58,6 @@ def build(
     from swegym_build.interrupt import Interrupted
     from swegym_build.pythons.uv_python import PythonDownloads
     from swegym_build.verify.build_env import VerifyOptions
-    from swegym_build.verify.loop import VerifyLimits
     from swegym_build.workspace import Workspace
 
     chosen = make_executor(executor, workers, ray_address)
