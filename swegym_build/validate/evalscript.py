@@ -25,9 +25,19 @@ GOLD_PATCH = "gold.patch"
 MODEL_PATCH = "model.patch"
 
 
+# Python files of a test tree that hold no tests of their own: a package's `__init__.py` handed
+# to pytest collects the whole package (moto-6971: the test patch's helper in
+# tests/test_timestreamwrite/__init__.py ran test_server.py, which the patch never touched, and its
+# ids were phantoms); `conftest.py` holds fixtures.
+_NOT_TEST_MODULES = ("__init__.py", "conftest.py")
+
+
 def test_modules(test_patch: str) -> list[str]:
-    """The Python files the test patch leaves in the tree: the files whose tests count."""
-    return [path for path in touched_files(test_patch) if path.endswith(PYTHON_TEST_SUFFIX)]
+    """The Python files the test patch leaves in the tree whose tests count: its package markers
+    and conftest files only where it leaves no other Python file (then they are what there is)."""
+    python = [path for path in touched_files(test_patch) if path.endswith(PYTHON_TEST_SUFFIX)]
+    modules = [path for path in python if path.rsplit("/", 1)[-1] not in _NOT_TEST_MODULES]
+    return modules or python
 
 
 def dumped_files(test_patch: str, test_cases: TestCases | None) -> list[str]:

@@ -59,6 +59,20 @@ def test_test_targets_are_the_test_modules_left_in_the_tree() -> None:
         assert targets_to_run(patch, InstallConfig(python="3.11", test_cmd="t", log_parser=parser)) == targets
 
 
+def test_a_package_init_or_conftest_beside_test_modules_is_not_a_target() -> None:
+    """pytest given a package's __init__.py runs the whole package: tests the patch never touched."""
+    patch = (
+        _new_file("tests/svc/__init__.py")
+        + _new_file("tests/svc/conftest.py")
+        + _new_file("tests/svc/test_db.py")
+    )
+    pytest_config = InstallConfig(python="3.11", test_cmd="t", log_parser="pytest")
+    assert targets_to_run(patch, pytest_config) == ["tests/svc/test_db.py"]
+    # with nothing else to run, they are what the patch's tests are
+    alone = _new_file("tests/svc/__init__.py")
+    assert targets_to_run(alone, pytest_config) == ["tests/svc/__init__.py"]
+
+
 def _git_binary_literal(content: bytes) -> str:
     """`literal N` + base85 lines, as `git diff --binary` writes them."""
     import base64
