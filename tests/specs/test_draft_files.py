@@ -5,6 +5,7 @@ built into a generated bare history here and the drafted recipe is checked."""
 
 from __future__ import annotations
 
+import logging
 import textwrap
 from pathlib import Path
 
@@ -546,3 +547,21 @@ def test_circleci_apt_installs_are_read(history: GitHistory) -> None:
     spec = draft_spec(history.path, commit, "acme/w")
     assert spec.for_version("1.0").apt_packages == ("expect", "default-jre", "rsync")
     assert any("'$EXTRA' dropped" in w for w in spec.warnings)
+
+
+def test_a_warning_repeated_by_drafts_at_other_commits_is_logged_once(
+    history: GitHistory, caplog: pytest.LogCaptureFixture
+) -> None:
+    workflow = ci_matrix("3.11").replace(
+        "- run: pytest", '- run: python -m pip install "pkg-${{ matrix.missing }}"\n      - run: pytest'
+    )
+    first = history.commit(
+        {"pyproject.toml": PYPROJECT, ".github/workflows/ci.yml": workflow}, date=DATE_2023
+    )
+    second = history.commit({"README.md": "changed\n"}, date=DATE_2023)
+    with caplog.at_level(logging.WARNING):
+        drafts = [draft_spec(history.path, commit, "acme/widget") for commit in (first, second)]
+    logged = [r.getMessage() for r in caplog.records if "matrix.missing" in r.getMessage()]
+    assert len(logged) == 1
+    # each draft's header still names it
+    assert all(any("matrix.missing" in w for w in spec.warnings) for spec in drafts)

@@ -11,6 +11,10 @@ from swegym_build.gitread import CommitTree, commit_date
 from swegym_build.specs.model import LogParser
 
 log = logging.getLogger(__name__)
+# A repository is drafted at many commits (each version's environment commit, each candidate) and
+# most files do not change between them: a warning is logged once per process, and every draft
+# still lists its own in its header (moto: one workflow's 4 warnings were logged 52 times).
+_LOGGED: set[str] = set()
 
 
 class Snapshot:
@@ -51,8 +55,10 @@ class Findings:
 
     def warn(self, message: str) -> None:
         if message not in self.warnings:
-            log.warning("draft: %s", message)
             self.warnings.append(message)
+            if message not in _LOGGED:
+                _LOGGED.add(message)
+                log.warning("draft: %s", message)
 
     def add_requirement_file(self, path: str, source: str) -> None:
         if path not in self.requirement_files:
