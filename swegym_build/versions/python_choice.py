@@ -4,7 +4,10 @@ Decided in the versions stage, once per (repository, version), so that a build n
 that its Python cannot be had. The project's own word on its Pythons is read statically at the
 environment commit: `requires-python` (pyproject.toml), `python_requires` (setup.cfg, setup.py)
 and the `Programming Language :: Python :: 3.X` classifiers. A requirement bounds the choice; listed
-classifiers narrow it to the versions the project said it supports.
+classifiers narrow it to the versions the project said it supports. When no provider has any of
+those, the nearest that the requirement alone allows (any, without one) is taken: classifiers lag
+behind releases (nothing enforces them, while pip enforces `requires-python`), and the
+environment's verification then decides whether the project runs on it.
 """
 
 from __future__ import annotations
@@ -46,6 +49,10 @@ class ProjectPythons:
     def allows(self, version: str) -> bool:
         if self.classifiers and version not in self.classifiers:
             return False
+        return self.requires_allows(version)
+
+    def requires_allows(self, version: str) -> bool:
+        """Whether the requirement alone (what pip enforces) admits `version`; classifiers aside."""
         if not self.requires:
             return True
         try:
@@ -136,13 +143,8 @@ def choose_python(
         return PythonChoice(wanted, wanted, exact, f"as the spec asks ({exact.description})")
     if fallback == "fail":
         return PythonChoice(wanted, None, None, f"{exact}; --python-fallback fail allows no substitute")
-    goal = _key(wanted)
-    candidates = sorted(
-        (v for v in KNOWN_PYTHONS if v != wanted and project.allows(v)),
-        # nearest first; on a tie the older one, which the project's dependencies of its day knew
-        key=lambda v: (abs(_key(v)[1] - goal[1]), _key(v) > goal),
-    )
-    for version in candidates:
+    listed = [v for v in KNOWN_PYTHONS if v != wanted and project.allows(v)]
+    for version in _nearest_first(listed, wanted):
         provided = provide_python(version, cache, downloads)
         if isinstance(provided, ProvidedPython):
             why = (
@@ -151,12 +153,36 @@ def choose_python(
             )
             return PythonChoice(wanted, version, provided, why)
     allowed = ", ".join(v for v in KNOWN_PYTHONS if project.allows(v)) or "none"
+    if project.classifiers:
+        unlisted = [
+            v for v in KNOWN_PYTHONS if v != wanted and v not in listed and project.requires_allows(v)
+        ]
+        bound = (
+            f"requires-python {project.requires!r} alone allows"
+            if project.requires
+            else "has no requires-python"
+        )
+        for version in _nearest_first(unlisted, wanted):
+            provided = provide_python(version, cache, downloads)
+            if isinstance(provided, ProvidedPython):
+                why = (
+                    f"{wanted} cannot be had ({exact}), nor another of {project.description} "
+                    f"(allowed: {allowed}); {version} is the nearest beyond the classifiers, which pip "
+                    f"does not enforce ({bound}): the recipe's verification decides ({provided.description})"
+                )
+                return PythonChoice(wanted, version, provided, why)
     return PythonChoice(
         wanted,
         None,
         None,
         f"{exact}; and no provider has another Python that {project.description} allows (allowed: {allowed})",
     )
+
+
+def _nearest_first(versions: list[str], wanted: str) -> list[str]:
+    """Nearest minor first; on a tie the older one, which the project's dependencies of its day knew."""
+    goal = _key(wanted)
+    return sorted(versions, key=lambda v: (abs(_key(v)[1] - goal[1]), _key(v) > goal))
 
 
 def _key(version: str) -> tuple[int, ...]:

@@ -103,6 +103,50 @@ def test_no_available_python_the_project_allows_is_one_no_python_rejection(
     assert sorted(r.instance_id for r in rejected) == ["acme__widget-1", "acme__widget-2"]
 
 
+def _setup_py(classifiers: tuple[str, ...], requires: str | None = None) -> dict[str, str]:
+    listed = "".join(f"'Programming Language :: Python :: {v}', " for v in classifiers)
+    bound = f"python_requires='{requires}', " if requires else ""
+    return {
+        "setup.py": f"from setuptools import setup\nsetup(name='widget', {bound}classifiers=[{listed}])\n"
+    }
+
+
+def test_when_no_listed_python_can_be_had_the_nearest_beyond_the_classifiers_is_tried(
+    workspace: Workspace, specs: Path
+) -> None:
+    # A 2020 project whose classifiers stop at 3.8 (none of them is a Debian Python): its
+    # classifiers are a claim, not a bound pip enforces, so 3.9 is tried and verification decides.
+    _spec(specs, "3.7")
+    _project(workspace, _setup_py(("2.7", "3.5", "3.6", "3.7", "3.8")))
+
+    summary, _ = _run(workspace)
+
+    assert summary.no_python == {}
+    assert {row["install_config"]["python"] for row in read_jsonl(workspace.versioned_file(REPO))} == {"3.9"}
+    reason = summary.substitutions[(REPO, "1.2")].reason
+    assert "nearest beyond the classifiers" in reason and "has no requires-python" in reason
+
+
+def test_beyond_the_classifiers_requires_python_still_bounds_the_choice(
+    workspace: Workspace, specs: Path
+) -> None:
+    _spec(specs, "3.7")
+    _project(workspace, _setup_py(("3.7", "3.8"), requires=">=3.7,<3.11"))
+    summary, _ = _run(workspace)
+    assert {row["install_config"]["python"] for row in read_jsonl(workspace.versioned_file(REPO))} == {"3.9"}
+    assert "requires-python '>=3.7,<3.11' alone allows" in summary.substitutions[(REPO, "1.2")].reason
+
+
+def test_a_requires_python_below_every_provided_python_is_still_no_python(
+    workspace: Workspace, specs: Path
+) -> None:
+    _spec(specs, "3.7")
+    _project(workspace, _setup_py(("3.7", "3.8"), requires="<3.9"))
+    summary, _ = _run(workspace)
+    assert list(summary.no_python) == [(REPO, "1.2")]
+    assert "allowed: 3.7, 3.8" in summary.no_python[(REPO, "1.2")].reason
+
+
 def test_fallback_fail_refuses_any_substitute(workspace: Workspace, specs: Path) -> None:
     _spec(specs, "3.12")
     _project(workspace, _pyproject(">=3.8"))
