@@ -42,6 +42,8 @@ from swegym_build.records import InstallConfig, RunRecord, TaskInstance, Validat
 from swegym_build.state import KEPT, REJECTED, StateStore
 from swegym_build.validate.checks import NO_CLOSING_SUMMARY, SideCheck, check_task_side
 from swegym_build.validate.evalscript import GOLD_PATCH, TEST_PATCH, render_side_script
+from swegym_build.validate.parsers.pytest_log import skip_reasons
+from swegym_build.validate.parsers.status import TestStatus
 from swegym_build.validate.runner import (
     DISK_LIMIT,
     INCOMPLETE,
@@ -63,7 +65,7 @@ from swegym_build.validate.runner import (
     run_side,
 )
 from swegym_build.validate.safety import check_patch
-from swegym_build.validate.verdict import RunStatuses, Statuses, judge
+from swegym_build.validate.verdict import FLAKY_ONLY, NO_FAIL_TO_PASS, RunStatuses, Statuses, judge
 from swegym_build.workspace import Workspace
 
 log = logging.getLogger(__name__)
@@ -421,6 +423,29 @@ def _candidates_left(sides: list[_Side]) -> bool:
     return bool(judge(_run_statuses(sides)).FAIL_TO_PASS)
 
 
+_STATUS_ORDER = list(TestStatus)
+_REASON_CHARS = 160
+
+
+def _after_the_fix(statuses: list[RunStatuses], sides: list[_Side]) -> str:
+    """What the last run's tests did after the fix, and why the skipped ones were skipped.
+
+    A rejection with nothing fixed is often the env's, not the task's: the tests the patch
+    touches were skipped for an optional dependency the recipe lacks (`could not import
+    'tables'`), which a spec's pip_packages cures. The reasons come from pytest's summary.
+    """
+    counts = Counter(statuses[-1].after.values())
+    shown = ", ".join(f"{counts[s]} {s.value.lower()}" for s in _STATUS_ORDER if counts[s])
+    text = f"after the fix: {shown or 'no test reported'}"
+    after = [side for side in sides if side.result.side == "after"]
+    reasons = skip_reasons(after[-1].result.log) if after else Counter()
+    if reasons:
+        listed = "; ".join(f"{reason[:_REASON_CHARS]} (x{n})" for reason, n in reasons.most_common(3))
+        more = f"; {len(reasons) - 3} more reasons" if len(reasons) > 3 else ""
+        text += f"; skipped: {listed}{more}"
+    return text
+
+
 def _verdict_record(
     instance_id: str, sides: list[_Side], wall: float, runs_requested: int
 ) -> ValidationResult:
@@ -452,10 +477,14 @@ def _verdict_record(
     statuses = _run_statuses(sides)
     verdict = judge(statuses)
     detail = ""
-    if len(statuses) < runs_requested:
-        detail = (
+    if verdict.reason in (NO_FAIL_TO_PASS, FLAKY_ONLY):
+        stopped = (
             f"stopped after run {len(statuses)} of {runs_requested}: "
-            "no test failed before the fix and passed after it"
+            if len(statuses) < runs_requested
+            else ""
+        )
+        detail = (
+            f"{stopped}no test failed before the fix and passed after it; {_after_the_fix(statuses, sides)}"
         )
     if anomalies:
         verdict.reason = PHANTOM_TESTS

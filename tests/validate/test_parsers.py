@@ -24,6 +24,7 @@ from swegym_build.validate.parsers import (
     register,
     registry,
 )
+from swegym_build.validate.parsers.pytest_log import skip_reasons
 
 LOGS = Path(__file__).parent / "logs"
 
@@ -254,6 +255,43 @@ def test_pytest_unfolded_skips(pytest_project: Path) -> None:
         pytest.skip("--no-fold-skipped is new in pytest 8.3")
     log = run_pytest(pytest_project, "-rA", "--no-fold-skipped", "tests/test_sample.py")
     assert parse_log("pytest", log) == pytest_ids(skipped=True)
+
+
+OPTIONAL_IMPORTS = """\
+import pytest
+
+
+def test_needs_tables():
+    pytest.importorskip("tables_not_installed_here")
+
+
+def test_needs_tables_too():
+    pytest.importorskip("tables_not_installed_here")
+
+
+@pytest.mark.skip(reason="not now")
+def test_later():
+    pass
+
+
+def test_fail():
+    assert False
+"""
+
+
+def test_pytest_skip_reasons_are_counted_per_reason(tmp_path: Path) -> None:
+    # A test that proved nothing: validate names why (an optional dependency the env lacks).
+    (tmp_path / "pytest.ini").write_text("[pytest]\n", encoding="utf-8")
+    (tmp_path / "test_optional.py").write_text(OPTIONAL_IMPORTS, encoding="utf-8")
+    missing = "could not import 'tables_not_installed_here': No module named 'tables_not_installed_here'"
+    for colour in ({}, {"CI": "1", "PY_COLORS": "1"}):
+        log = run_pytest(tmp_path, "-rA", "test_optional.py", env=colour)
+        assert skip_reasons(log) == {missing: 2, "not now": 1}
+
+
+@pytest.mark.parametrize("log_name", ["pytest-3.10.1_rap.log", "pytest-7.4.4_rA.log"])
+def test_pytest_skip_reasons_of_old_versions(log_name: str) -> None:
+    assert skip_reasons((LOGS / log_name).read_text(encoding="utf-8")) == {"not now": 1}
 
 
 def test_pytest_unescaped_unicode_ids(pytest_project: Path) -> None:

@@ -52,7 +52,7 @@ def test_a_test_that_already_passes_is_no_fail_to_pass(validated: Workspace) -> 
     assert result.PASS_TO_PASS == ["tests/test_bigint.py::test_add_big_integers"]
     # Later runs could only take candidates away: the rejection costs one run, not three.
     assert len(result.runs) == 1 and result.detail == (
-        "stopped after run 1 of 3: no test failed before the fix and passed after it"
+        "stopped after run 1 of 3: no test failed before the fix and passed after it; after the fix: 1 passed"
     )
     assert not (validated.log_dir("validate", "swegym-demo__calculator-15") / "run-2").exists()
 
@@ -80,6 +80,9 @@ def test_a_test_that_needs_the_network_fails_in_the_container(validated: Workspa
     result = _result(validated, 25)
     assert result.reason == "no_fail_to_pass"
     assert result.FAIL_TO_FAIL == ["tests/test_health.py::test_index_reachable"]
+    assert result.detail.endswith(
+        "no test failed before the fix and passed after it; after the fix: 1 failed"
+    )
     log = (validated.log_dir("validate", "swegym-demo__calculator-25") / "run-1" / "after.log").read_text()
     assert "Temporary failure in name resolution" in log or "Network is unreachable" in log
 

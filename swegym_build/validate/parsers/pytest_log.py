@@ -113,6 +113,24 @@ def read_pytest_run(log: str) -> PytestRun:
     return run
 
 
+# `SKIPPED [2] tests/test_x.py:12: could not import 'tables': No module named 'tables'`
+_SKIP_REASON = re.compile(r"^\[(?P<count>\d+)\] \S+?:\d+: (?P<reason>.+)$")
+
+
+def skip_reasons(log: str) -> Counter[str]:
+    """How many tests the log's short test summary skipped for each reason (`-rA` or `-rs`).
+
+    The reasons say why a test proved nothing on a side: an optional dependency the env lacks
+    (`could not import 'tables'`), a platform or a marker the run did not select.
+    """
+    reasons: Counter[str] = Counter()
+    for session in _outermost_sessions(clean_lines(log)):
+        for word, rest in _summary_entries(session.lines):
+            if word in ("SKIPPED", "SKIP") and (found := _SKIP_REASON.match(rest)):
+                reasons[found["reason"].strip()] += int(found["count"])
+    return reasons
+
+
 @dataclass
 class _Session:
     lines: list[str] = field(default_factory=list)
