@@ -65,7 +65,14 @@ from swegym_build.validate.runner import (
     run_side,
 )
 from swegym_build.validate.safety import check_patch
-from swegym_build.validate.verdict import FLAKY_ONLY, NO_FAIL_TO_PASS, RunStatuses, Statuses, judge
+from swegym_build.validate.verdict import (
+    ENV_BROKEN,
+    FLAKY_ONLY,
+    NO_FAIL_TO_PASS,
+    RunStatuses,
+    Statuses,
+    judge,
+)
 from swegym_build.workspace import Workspace
 
 log = logging.getLogger(__name__)
@@ -436,14 +443,14 @@ def _after_the_fix(statuses: list[RunStatuses], sides: list[_Side]) -> str:
     """
     counts = Counter(statuses[-1].after.values())
     shown = ", ".join(f"{counts[s]} {s.value.lower()}" for s in _STATUS_ORDER if counts[s])
-    text = f"after the fix: {shown or 'no test reported'}"
+    parts = [f"after the fix: {shown}"] if shown else []
     after = [side for side in sides if side.result.side == "after"]
     reasons = skip_reasons(after[-1].result.log) if after else Counter()
     if reasons:
         listed = "; ".join(f"{reason[:_REASON_CHARS]} (x{n})" for reason, n in reasons.most_common(3))
         more = f"; {len(reasons) - 3} more reasons" if len(reasons) > 3 else ""
-        text += f"; skipped: {listed}{more}"
-    return text
+        parts.append(f"skipped: {listed}{more}")
+    return "; ".join(parts)
 
 
 def _verdict_record(
@@ -477,15 +484,20 @@ def _verdict_record(
     statuses = _run_statuses(sides)
     verdict = judge(statuses)
     detail = ""
-    if verdict.reason in (NO_FAIL_TO_PASS, FLAKY_ONLY):
+    if verdict.reason in (NO_FAIL_TO_PASS, FLAKY_ONLY, ENV_BROKEN):
         stopped = (
             f"stopped after run {len(statuses)} of {runs_requested}: "
             if len(statuses) < runs_requested
             else ""
         )
-        detail = (
-            f"{stopped}no test failed before the fix and passed after it; {_after_the_fix(statuses, sides)}"
+        # env_broken: the suite reported no test after the fix; the skip reasons often say why
+        # (a module skipped whole for a dependency names no test).
+        what = (
+            "no test reported a status after the fix"
+            if verdict.reason == ENV_BROKEN
+            else ("no test failed before the fix and passed after it")
         )
+        detail = "; ".join(filter(None, [f"{stopped}{what}", _after_the_fix(statuses, sides)]))
     if anomalies:
         verdict.reason = PHANTOM_TESTS
         detail = f"{len(anomalies)} test ids printed that the test files do not define"
