@@ -14,10 +14,7 @@ recipe that failed is tried again on every build, as any failed build is.
 
 from __future__ import annotations
 
-import io
 import logging
-import tarfile
-import tempfile
 from collections.abc import Callable, Collection
 from dataclasses import dataclass, field, replace
 from functools import cached_property
@@ -27,12 +24,17 @@ from typing import Any
 import docker
 
 from swegym_build.cache import cache_dir
-from swegym_build.containment import TEST_UID, ContainerLimits
+from swegym_build.containment import ContainerLimits
 from swegym_build.dockerio import existing_image
 from swegym_build.errors import BuildError, GitError, SpecError
-from swegym_build.images import snapshot
 from swegym_build.images.base_image import BaseImage, ensure_base_image
-from swegym_build.images.tiers import BuiltImage, EnvRecipe, ensure_env_image
+from swegym_build.images.tiers import (
+    BuiltImage,
+    EnvRecipe,
+    InstanceRecipe,
+    ensure_env_image,
+    ensure_instance_image,
+)
 from swegym_build.pythons.provider import ProvidedPython, provide_python
 from swegym_build.pythons.uv_python import PythonDownloads
 from swegym_build.records import TaskInstance, repo_slug
@@ -46,7 +48,7 @@ from swegym_build.verify.candidates import (
     candidates,
     read_facts,
 )
-from swegym_build.verify.collection import CollectionCheck, TreeChange, check_collection, collection_paths
+from swegym_build.verify.collection import CollectionCheck, check_collection, collection_paths
 from swegym_build.verify.drafts import write_verified_drafts
 from swegym_build.verify.loop import (
     FAILED,
@@ -65,6 +67,8 @@ log = logging.getLogger(__name__)
 
 BASE_FAILED = "base_build_failed"
 ENV_FAILED = "env_build_failed"
+# the instance image at the environment commit, collected in, did not build
+INSTANCE_FAILED = "instance_build_failed"
 ENV_UNVERIFIED = "env_unverified"
 # The longest a single env install run may take, whatever the budget left.
 INSTALL_TIMEOUT = 3600.0
@@ -125,8 +129,11 @@ def verify_version(
     paths = _collection_paths(repo, tree)
     key = candidate_digest(tried, setup_commit, tree_commit, *paths)
 
+    # the instance whose base is the environment commit: verification collects in its image
+    newest = next((m.instance_id for m in members if m.base_commit == setup_commit), None)
+    probe_id = newest or f"{repo_slug(repo)}-verify-{version}"
     builder = _Builder(
-        client, workspace, repo, version, setup_commit, tree_commit, downloads, notify, tree, paths
+        client, workspace, repo, version, setup_commit, tree_commit, downloads, notify, tree, probe_id, paths
     )
     if previous is not None and previous.inputs_key == key and not options.reverify:
         reused = _reuse(builder, previous, min(options.limits.max_attempts, len(tried)))
@@ -224,6 +231,7 @@ class _Builder:
     downloads: PythonDownloads
     notify: Callable[[str], None]
     tree: _LazyTree  # the environment commit's files
+    probe_id: str  # the instance image collected in when /testbed holds an older tree
     paths: tuple[str, ...] = ()  # the folders collected (`collection_paths`)
 
     def build(self, candidate: Candidate, log_file: Path, seconds_left: float) -> BuiltEnv:
@@ -249,35 +257,29 @@ class _Builder:
         return BuiltEnv(recipe, base, image)
 
     def collect(self, env: BuiltEnv, candidate: Candidate, log_file: Path) -> CollectionCheck:
-        """Collection at the environment commit: the env tree (the oldest base) moved forward."""
-        self.notify(f"collecting the tests of {self.repo} {self.version} in {env.image.tag}")
-        limits = ContainerLimits(timeout=COLLECTION_TIMEOUT)
-        tree = None
+        """Collection at the environment commit, in the image an instance there gets.
+
+        When /testbed holds an older base, the env's project install resolved that tree's own
+        requirements (hydra 1.4: omegaconf<2.4 in January 2024, >=2.4.0.dev2 by October). The
+        instance tier installs the project again from the instance's tree, so collection runs in
+        the instance image of the environment commit (the newest instance's own, reused by the
+        build), not in the env image with the newer files copied over it.
+        """
+        image = env.image.tag
         if env.recipe.separate_deps_tree:
-            with tempfile.TemporaryDirectory(prefix="swegym-verify-") as folder:
-                payload = Path(folder) / "tree.tar"
-                mirror = self.workspace.mirror_dir(self.repo)
-                deleted = snapshot.changes(
-                    mirror, self.tree_commit, self.setup_commit, payload, prefix="testbed/"
-                )
-                tree = TreeChange(_files_of_the_test_user(payload), tuple(deleted))
-        return check_collection(
-            self.client, env.image.tag, candidate.install_config, limits, log_file, tree, self.paths
-        )
-
-
-def _files_of_the_test_user(tar: Path) -> bytes:
-    """The tar's files owned by the test user, without its directory entries: unpacking it must
-    not hand an existing directory of /testbed to root (the test user deletes files in them)."""
-    out = io.BytesIO()
-    with tarfile.open(tar) as source, tarfile.open(fileobj=out, mode="w") as dest:
-        for member in source.getmembers():
-            if member.isdir():
-                continue
-            member.uid = member.gid = TEST_UID
-            member.uname = member.gname = ""
-            dest.addfile(member, source.extractfile(member) if member.isfile() else None)
-    return out.getvalue()
+            recipe = InstanceRecipe(self.probe_id, self.setup_commit, env.recipe, env.image.image_id)
+            self.notify(f"the image of {self.probe_id}, at the environment commit, to collect in")
+            instance_log = log_file.with_name("instance.log")
+            try:
+                image = ensure_instance_image(
+                    self.client, recipe, self.workspace.mirror_dir(self.repo), instance_log, INSTALL_TIMEOUT
+                ).tag
+            except (BuildError, GitError) as error:
+                text = instance_log.read_text(errors="replace") if instance_log.exists() else ""
+                return CollectionCheck(INSTANCE_FAILED, 0, 0, None, f"{text}\n{error}")
+        self.notify(f"collecting the tests of {self.repo} {self.version} in {image}")
+        limits = ContainerLimits(timeout=COLLECTION_TIMEOUT)
+        return check_collection(self.client, image, candidate.install_config, limits, log_file, self.paths)
 
 
 def _reuse(builder: _Builder, previous: EnvVerification, allowed: int) -> VersionEnv | None:

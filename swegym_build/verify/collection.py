@@ -85,14 +85,6 @@ sys.exit(1 if failed or getattr(loader, "errors", []) else (0 if tests else 5))
 
 
 @dataclass(frozen=True)
-class TreeChange:
-    """Files to write over /testbed (a tar whose paths start with `testbed/`) and paths to delete."""
-
-    archive: bytes
-    deleted: tuple[str, ...] = ()
-
-
-@dataclass(frozen=True)
 class CollectionCheck:
     """The outcome: `verified` only for `reason == "collected"`; `log` is the command's output."""
 
@@ -260,19 +252,15 @@ def check_collection(
     install_config: dict[str, Any],
     limits: ContainerLimits | None = None,
     log_file: Path | None = None,
-    tree: TreeChange | None = None,
     paths: Sequence[str] = (),
 ) -> CollectionCheck:
-    """Run the collection of `install_config`'s tests in `image` (an env image: /testbed holds a
-    tree of the repository with the recipe installed), contained like validation. With `tree`,
-    /testbed is first turned into another commit's tree (the environment commit's, when the env
-    tree is an older base). `paths`: the folders to collect (`collection_paths`; pytest only)."""
+    """Run the collection of `install_config`'s tests in `image` (an env image, or the instance
+    image at the environment commit: /testbed holds a tree of the repository with the recipe
+    installed), contained like validation. `paths`: the folders to collect (`collection_paths`;
+    pytest only)."""
     script = collection_script(install_config, paths)
     if script is None:
         return CollectionCheck(NOT_CHECKABLE, 0, 0, None, f"log_parser {install_config['log_parser']!r}")
-    if tree is not None and tree.deleted:
-        removed = " ".join(shlex.quote(f"/testbed/{path}") for path in tree.deleted)
-        script = f"rm -rf -- {removed} && {script}"
     limits = limits or ContainerLimits(timeout=600.0)
     container = client.containers.create(
         image,
@@ -285,8 +273,6 @@ def check_collection(
     )
     try:
         with tracked(container.id):
-            if tree is not None:
-                container.put_archive("/", tree.archive)
             container.start()
             try:
                 status = container.wait(timeout=limits.timeout)
