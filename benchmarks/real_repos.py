@@ -45,6 +45,7 @@ from fill_missing_blobs import fill_missing_blobs, missing_blobs
 from stage_table import print_stage_table, workspace_rows
 
 from swegym_build.errors import GitError, SpecError
+from swegym_build.interrupt import Interrupted
 from swegym_build.jsonl import read_jsonl, write_jsonl_atomically
 from swegym_build.records import TaskInstance, instance_id_for, repo_slug
 from swegym_build.specs import RepoSpec, draft_spec, load_spec, load_spec_file, write_draft
@@ -389,8 +390,13 @@ def main() -> int:
         action="store_true",
         help="measure a mirror that lacks blobs on a copy where they are empty files (fill_missing_blobs.py)",
     )
-    parser.add_argument("--max-attempts", type=int, default=4, help="build's --max-attempts")
-    parser.add_argument("--attempt-minutes", type=float, default=60.0, help="build's --attempt-minutes")
+    defaults = VerifyLimits()
+    parser.add_argument(
+        "--max-attempts", type=int, default=defaults.max_attempts, help="build's --max-attempts"
+    )
+    parser.add_argument(
+        "--attempt-minutes", type=float, default=defaults.minutes, help="build's --attempt-minutes"
+    )
     args = parser.parse_args()
 
     root = args.workdir or Path(tempfile.mkdtemp(prefix="real_repos-"))
@@ -465,6 +471,32 @@ def main() -> int:
 
     stage_lines: dict[str, dict[str, str]] = {}
     tables: dict[str, Workspace] = {}
+    try:
+        _build_both(args, shipped_ws, drafted_ws, shipped_specs, no_specs, repos, stage_lines, tables)
+    except Interrupted:
+        # the stages removed their containers and recorded what finished: a rerun with the same
+        # --workdir and SWEGYM_CACHE_DIR reuses every image built
+        print(f"interrupted; the workspaces under {root} keep what finished", file=sys.stderr)
+        return 130
+    report(results, root, stage_lines)
+    if tables:
+        client = docker.from_env()
+        for title, workspace in tables.items():
+            print_stage_table(title, workspace_rows(workspace, client))
+    return 0
+
+
+def _build_both(
+    args: argparse.Namespace,
+    shipped_ws: Workspace,
+    drafted_ws: Workspace,
+    shipped_specs: Path,
+    no_specs: Path,
+    repos: list[str],
+    stage_lines: dict[str, dict[str, str]],
+    tables: dict[str, Workspace],
+) -> None:
+    """build (and validate) the shipped-spec and the no-spec workspaces, as the flags ask."""
     if args.build or args.validate:
         verify = VerifyOptions(VerifyLimits(args.max_attempts, args.attempt_minutes))
         if not args.no_shipped_build:
@@ -476,13 +508,6 @@ def main() -> int:
             # no specs: the stage's drafts (one entry per era), candidates tried until one verifies
             stage_lines["drafted"] = build_and_validate(drafted_ws, no_specs, repos, args.validate, verify)
             tables["no specs (drafted)"] = drafted_ws
-
-    report(results, root, stage_lines)
-    if tables:
-        client = docker.from_env()
-        for title, workspace in tables.items():
-            print_stage_table(title, workspace_rows(workspace, client))
-    return 0
 
 
 def report(results: dict[str, RepoResult], root: Path, stage_lines: dict[str, dict[str, str]]) -> None:

@@ -74,17 +74,17 @@ def repo_stages(workspace: Workspace, repo: str, client: docker.DockerClient | N
     row.marginal_bytes = [b.marginal_bytes for b in built.values()]
     state = StateStore(workspace.state_db)
     try:
-        for record in state.records("build", repo):
-            if record.instance_id not in built:
-                row.build_rejections[record.reason or record.status] += 1
-        for record in state.records("validate", repo):
+        for stored in state.records("build", repo):
+            if stored.instance_id not in built:
+                row.build_rejections[stored.reason or stored.status] += 1
+        for stored in state.records("validate", repo):
             row.validated += 1
-            if record.status == KEPT:
+            if stored.status == KEPT:
                 row.kept += 1
-                row.kept_on_verified += record.instance_id in on_verified
+                row.kept_on_verified += stored.instance_id in on_verified
             else:
-                row.validate_reasons[record.reason or record.status] += 1
-            result = read_result(workspace, record.instance_id)
+                row.validate_reasons[stored.reason or stored.status] += 1
+            result = read_result(workspace, stored.instance_id)
             if result is not None and result.wall_seconds:
                 row.validate_seconds += result.wall_seconds
     finally:
