@@ -31,7 +31,7 @@ from swegym_build.images.tiers import (
     ensure_env_image,
     ensure_instance_image,
 )
-from swegym_build.interrupt import stop_on_signals
+from swegym_build.interrupt import Interrupted, stop_on_signals, stopping
 from swegym_build.pythons.uv_python import PythonDownloads
 from swegym_build.records import BuiltInstance, TaskInstance, parse_created_at
 from swegym_build.state import KEPT, StateStore
@@ -118,7 +118,11 @@ class EnvJob:
 
 def env_job(job: EnvJob) -> VersionEnv:
     """The recipe verified (a drafted one candidate by candidate, swegym_build.verify) before any
-    instance image is built on it; never raises."""
+    instance image is built on it; never raises but for the interrupt."""
+    if stopping():
+        # a queued job the pool handed out before the interrupt's cancel reached it: it would
+        # print its progress and bootstrap a base image before its first container refused it
+        raise Interrupted(f"env {job.repo} {job.version}")
     members = list(job.members)
     return verify_version(job.client, job.workspace, job.repo, job.version, members, oldest_base(members),
                           job.downloads, job.verify, job.notify)  # fmt: skip

@@ -1,5 +1,6 @@
 """Ctrl-C during `swegym-build build`: the install running in a container is removed at once, the
-command exits 130 without recording the unfinished env, and the next run builds it."""
+command exits 130 without recording the unfinished env, no queued env is started, and the next
+run builds them."""
 
 from __future__ import annotations
 
@@ -46,11 +47,16 @@ def test_ctrl_c_removes_the_running_install_and_records_nothing_unfinished(
     with pytest.MonkeyPatch.context() as patch:
         patch.setenv("SWEGYM_SPECS_DIR", str(specs))
         workspace = Workspace.resolve(tmp_path / "ws")
-        base = GitHistory(workspace.mirror_dir(REPO)).commit(FILES, date="2024-05-01T10:00:00Z")
-        write_jsonl_atomically(workspace.raw_file(REPO), [raw_row(REPO, 1, base, "2024-05-01")])
+        history = GitHistory(workspace.mirror_dir(REPO))
+        base = history.commit(FILES, date="2024-05-01T10:00:00Z")
+        # a second version: its env job is queued behind the first's
+        setup_2 = FILES["setup.py"].replace("version='1.0'", "version='2.0'")
+        later = history.commit({**FILES, "setup.py": setup_2}, date="2024-06-01T10:00:00Z")
+        rows = [raw_row(REPO, 1, base, "2024-05-01"), raw_row(REPO, 2, later, "2024-06-01")]
+        write_jsonl_atomically(workspace.raw_file(REPO), rows)
         state = StateStore(workspace.state_db)
         versions = run_versions(workspace, state, python=PythonOptions("nearest", PythonDownloads("off")))
-        assert versions.outcomes == {"kept": 1}
+        assert versions.outcomes == {"kept": 2}
         state.close()
 
     cli = str(Path(sys.executable).parent / "swegym-build")
@@ -75,7 +81,9 @@ def test_ctrl_c_removes_the_running_install_and_records_nothing_unfinished(
     assert process.returncode == 130, output.decode()
     assert stopped_in < 30, f"{stopped_in:.0f} s: the install was waited for, not stopped"
     assert "build: interrupted" in output.decode()
+    assert output.decode().count("verifying the recipe of") == 1, output.decode()
     assert not docker_client.containers.list(all=True, filters={"label": label})
     state = StateStore(workspace.state_db)
-    assert state.get(f"{REPO.replace('/', '__')}-1", "build") is None  # the next run builds it
+    for number in (1, 2):  # the next run builds them
+        assert state.get(f"{REPO.replace('/', '__')}-{number}", "build") is None
     assert read_verifications(workspace, REPO) == {}  # nor is the verification of its env
