@@ -42,7 +42,7 @@ from swegym_build.records import InstallConfig, RunRecord, TaskInstance, Validat
 from swegym_build.state import KEPT, REJECTED, StateStore
 from swegym_build.validate.checks import NO_CLOSING_SUMMARY, SideCheck, check_task_side
 from swegym_build.validate.evalscript import GOLD_PATCH, TEST_PATCH, render_side_script
-from swegym_build.validate.parsers.pytest_log import skip_reasons
+from swegym_build.validate.parsers.pytest_log import raised_errors, skip_reasons
 from swegym_build.validate.parsers.status import TestStatus
 from swegym_build.validate.runner import (
     DISK_LIMIT,
@@ -435,7 +435,8 @@ _REASON_CHARS = 160
 
 
 def _after_the_fix(statuses: list[RunStatuses], sides: list[_Side]) -> str:
-    """What the last run's tests did after the fix, and why the skipped ones were skipped.
+    """What the last run's tests did after the fix, why the skipped ones were skipped, and the
+    exceptions (other than failed asserts) their tracebacks ended in.
 
     A rejection with nothing fixed is often the env's, not the task's: the tests the patch
     touches were skipped for an optional dependency the recipe lacks (`could not import
@@ -450,6 +451,9 @@ def _after_the_fix(statuses: list[RunStatuses], sides: list[_Side]) -> str:
         listed = "; ".join(f"{reason[:_REASON_CHARS]} (x{n})" for reason, n in reasons.most_common(3))
         more = f"; {len(reasons) - 3} more reasons" if len(reasons) > 3 else ""
         parts.append(f"skipped: {listed}{more}")
+    errors = raised_errors(after[-1].result.log) if after else Counter()
+    if errors:
+        parts.append("raised: " + "; ".join(f"{e[:_REASON_CHARS]} (x{n})" for e, n in errors.most_common(2)))
     return "; ".join(parts)
 
 

@@ -24,7 +24,7 @@ from swegym_build.validate.parsers import (
     register,
     registry,
 )
-from swegym_build.validate.parsers.pytest_log import skip_reasons
+from swegym_build.validate.parsers.pytest_log import raised_errors, skip_reasons
 
 LOGS = Path(__file__).parent / "logs"
 
@@ -287,6 +287,22 @@ def test_pytest_skip_reasons_are_counted_per_reason(tmp_path: Path) -> None:
     for colour in ({}, {"CI": "1", "PY_COLORS": "1"}):
         log = run_pytest(tmp_path, "-rA", "test_optional.py", env=colour)
         assert skip_reasons(log) == {missing: 2, "not now": 1}
+
+
+def test_pytest_raised_errors_name_what_ended_the_tracebacks_but_failed_asserts(pytest_project: Path) -> None:
+    # the sample has `assert [1] == [2]`, fixtures raising RuntimeError, and a module that
+    # imports what is not installed (the kind of error that is the env's, not the task's)
+    log = run_pytest(
+        pytest_project,
+        "-rA",
+        "--continue-on-collection-errors",
+        "tests/test_sample.py",
+        "tests/test_broken.py",
+    )
+    errors = raised_errors(log)
+    assert errors["ModuleNotFoundError: No module named 'nonexistent_module_for_the_parser_tests'"] == 1
+    assert errors["RuntimeError: setup boom"] == 1 and errors["RuntimeError: teardown boom"] == 1
+    assert not any(error.startswith("AssertionError") for error in errors)
 
 
 @pytest.mark.parametrize("log_name", ["pytest-3.10.1_rap.log", "pytest-7.4.4_rA.log"])

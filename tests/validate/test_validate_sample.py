@@ -80,8 +80,13 @@ def test_a_test_that_needs_the_network_fails_in_the_container(validated: Workspa
     result = _result(validated, 25)
     assert result.reason == "no_fail_to_pass"
     assert result.FAIL_TO_FAIL == ["tests/test_health.py::test_index_reachable"]
-    assert result.detail.endswith(
-        "no test failed before the fix and passed after it; after the fix: 1 failed"
+    # the rejection names why: the run had no network
+    assert (
+        "no test failed before the fix and passed after it; after the fix: 1 failed; raised: "
+        in result.detail
+    )
+    assert (
+        "Temporary failure in name resolution" in result.detail or "Network is unreachable" in result.detail
     )
     log = (validated.log_dir("validate", "swegym-demo__calculator-25") / "run-1" / "after.log").read_text()
     assert "Temporary failure in name resolution" in log or "Network is unreachable" in log

@@ -131,6 +131,20 @@ def skip_reasons(log: str) -> Counter[str]:
     return reasons
 
 
+# `E   ModuleNotFoundError: No module named 'hydra_plugins'`: the exception a traceback ended in
+_RAISED = re.compile(r"^E\s+(?P<error>(?:[\w.]+\.)?(?!AssertionError)\w+(?:[Ee]rror|Exception|Warning): .+)$")
+
+
+def raised_errors(log: str) -> Counter[str]:
+    """How often each exception (other than a failed assert; warnings made errors included)
+    ended a traceback of the log.
+
+    An import error that ends every traceback is the env's (a module the recipe does not
+    install), not the task's.
+    """
+    return Counter(found["error"].strip() for line in clean_lines(log) if (found := _RAISED.match(line)))
+
+
 @dataclass
 class _Session:
     lines: list[str] = field(default_factory=list)
