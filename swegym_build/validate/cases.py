@@ -14,7 +14,7 @@ the task did not ask for, and `check_side` leaves them out rather than calling t
 from __future__ import annotations
 
 import re
-from collections.abc import Iterable, Iterator
+from collections.abc import Callable, Iterable, Iterator, Sequence
 
 from unidiff.errors import UnidiffParseError
 from unidiff.patch import PatchSet
@@ -31,14 +31,15 @@ def is_case_file(path: str, test_cases: TestCases | None) -> bool:
     return test_cases is not None and matches_any(path, test_cases.files)
 
 
-def selected_names(test_patch: str, test_cases: TestCases | None) -> list[str]:
-    """The names to run: cases on the lines the patch adds or shows in the data files, then test
+def selected_names(test_patch: str, test_cases: TestCases | None, enclosing: Sequence[str] = ()) -> list[str]:
+    """The names to run: cases on the lines the patch adds or shows in the data files (and
+    `enclosing`, the cases it edits without showing their header: `enclosing_cases`), then test
     functions likewise in its Python files; [] when the patch touches no case file (or names no
     case in one: the caller runs the touched modules as usual)."""
     if test_cases is None:
         return []
     pattern = re.compile(test_cases.name)
-    cases: dict[str, None] = {}
+    cases: dict[str, None] = dict.fromkeys(enclosing)
     functions: dict[str, None] = {}
     for path, lines in _after_lines(test_patch):
         if is_case_file(path, test_cases):
@@ -48,6 +49,41 @@ def selected_names(test_patch: str, test_cases: TestCases | None) -> list[str]:
     if not cases:
         return []
     return [*cases, *(name for name in functions if name not in cases)]
+
+
+def enclosing_cases(
+    test_patch: str, test_cases: TestCases | None, base_text: Callable[[str], str | None]
+) -> list[str]:
+    """The cases whose lines a hunk changes above the first header it shows (or with none in it).
+
+    A hunk deep inside a long case (mypy-19859 changed one expected-output line of a case that
+    starts 30 lines up) names no case on its lines; the case is the last header above the first
+    changed line, read from the file before the patch (`base_text(path)`, None if unreadable).
+    Without it the patch names no case and the whole suite (10k tests) would run.
+    """
+    if test_cases is None:
+        return []
+    pattern = re.compile(test_cases.name)
+    found: dict[str, None] = {}
+    try:
+        parsed = PatchSet(test_patch)
+    except UnidiffParseError:
+        return []
+    for patched in parsed:
+        if patched.is_added_file or patched.is_removed_file or not is_case_file(patched.path, test_cases):
+            continue
+        lines: list[str] | None = None
+        for hunk in patched:
+            changed = next((i for i, line in enumerate(hunk) if line.is_added or line.is_removed), None)
+            if changed is None or any(_names(pattern, [line.value for line in list(hunk)[:changed]])):
+                continue  # the hunk shows the header of the case it changes first
+            if lines is None:
+                lines = (base_text(patched.source_file.removeprefix("a/")) or "").splitlines()
+            above = lines[: hunk.source_start - 1 + changed]
+            name = next((n for line in reversed(above) for n in _names(pattern, [line])), None)
+            if name:
+                found[name] = None
+    return list(found)
 
 
 def case_names(text: str, test_cases: TestCases) -> set[str]:

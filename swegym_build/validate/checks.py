@@ -91,11 +91,16 @@ def check_side(
 
 
 def check_task_side(
-    config: InstallConfig, test_patch: str, log: str, exit_code: int | None, files: dict[str, str]
+    config: InstallConfig,
+    test_patch: str,
+    log: str,
+    exit_code: int | None,
+    files: dict[str, str],
+    enclosing: Sequence[str] = (),
 ) -> SideCheck:
     """`check_side` as the task's recipe runs it: its parser, its case files, and the names the
-    run's `-k` held (validate's sides and evaluate's grading alike)."""
-    selected = selected_names(test_patch, config.test_cases)
+    run's `-k` held (validate's sides and evaluate's grading alike; `enclosing`: cases.py)."""
+    selected = selected_names(test_patch, config.test_cases, enclosing)
     return check_side(config.log_parser, log, exit_code, files, config.test_cases, selected)
 
 

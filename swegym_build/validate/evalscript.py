@@ -4,6 +4,7 @@ before/after sides, and evaluate's grading of a model patch."""
 from __future__ import annotations
 
 import shlex
+from collections.abc import Sequence
 from pathlib import Path
 
 from swegym_build.containment import TEST_UID
@@ -49,7 +50,7 @@ def dumped_files(test_patch: str, test_cases: TestCases | None) -> list[str]:
     ]
 
 
-def targets_to_run(test_patch: str, config: InstallConfig) -> list[str]:
+def targets_to_run(test_patch: str, config: InstallConfig, enclosing: Sequence[str] = ()) -> list[str]:
     """What to hand the test command: the test modules the test patch leaves in the tree.
 
     pytest takes paths; unittest takes dotted module names; a suite judged by its exit code is
@@ -59,7 +60,7 @@ def targets_to_run(test_patch: str, config: InstallConfig) -> list[str]:
     """
     if config.log_parser == "exit_code":
         return []
-    if config.log_parser == "pytest" and (names := selected_names(test_patch, config.test_cases)):
+    if config.log_parser == "pytest" and (names := selected_names(test_patch, config.test_cases, enclosing)):
         return ["-k", keyword_expression(names)]
     modules = test_modules(test_patch)
     if config.log_parser == "unittest":
@@ -74,11 +75,11 @@ def targets_to_run(test_patch: str, config: InstallConfig) -> list[str]:
 PYTEST_KEEP_GOING = "--continue-on-collection-errors"
 
 
-def test_command(install_config: InstallConfig, test_patch: str) -> str:
+def test_command(install_config: InstallConfig, test_patch: str, enclosing: Sequence[str] = ()) -> str:
     command = install_config.test_cmd
     if install_config.log_parser == "pytest" and PYTEST_KEEP_GOING not in command:
         command = f"{command} {PYTEST_KEEP_GOING}"
-    return with_targets(command, targets_to_run(test_patch, install_config))
+    return with_targets(command, targets_to_run(test_patch, install_config, enclosing))
 
 
 # `python -m unittest discover` runs a whole tree and takes no module names (`unrecognized
@@ -112,14 +113,16 @@ def render_side_script(
     patch: str | None,
     markers: Markers,
     self_kill_seconds: int,
+    enclosing: Sequence[str] = (),
 ) -> str:
-    """The validate script for the before side (`patch` None) or the after side (the gold patch too)."""
+    """The validate script for the before side (`patch` None) or the after side (the gold patch
+    too); `enclosing`: the cases the test patch edits without showing their header (cases.py)."""
     steps = [_apply(TEST_PATCH, TEST_PATCH_FAILED_EXIT)]
     touched = touched_files(test_patch)
     if patch is not None:
         steps.append(_apply(GOLD_PATCH, PATCH_FAILED_EXIT))
         touched += touched_files(patch)
-    return _render(install_config, test_patch, steps, touched, markers, self_kill_seconds)
+    return _render(install_config, test_patch, steps, touched, markers, self_kill_seconds, enclosing)
 
 
 def render_grading_script(
@@ -129,6 +132,7 @@ def render_grading_script(
     restored: list[str],
     markers: Markers,
     self_kill_seconds: int,
+    enclosing: Sequence[str] = (),
 ) -> str:
     """The evaluate script: the model's patch, then the `restored` files (test files and test
     configuration it edited) put back as they are at the base commit, then the test patch, so
@@ -139,7 +143,7 @@ def render_grading_script(
         steps.append(f"harness_git checkout -q HEAD -- {quoted} 2>/dev/null || rm -rf -- {quoted}")
     steps.append(_apply(TEST_PATCH, TEST_PATCH_FAILED_EXIT))
     touched = touched_files(model_patch) + restored + touched_files(test_patch)
-    return _render(install_config, test_patch, steps, touched, markers, self_kill_seconds)
+    return _render(install_config, test_patch, steps, touched, markers, self_kill_seconds, enclosing)
 
 
 def _apply(name: str, exit_code: int) -> str:
@@ -153,6 +157,7 @@ def _render(
     touched: list[str],
     markers: Markers,
     self_kill_seconds: int,
+    enclosing: Sequence[str] = (),
 ) -> str:
     dumped = dumped_files(test_patch, install_config.test_cases)
     exports = "\n".join(f"export {k}={shlex.quote(v)}" for k, v in sorted(install_config.env.items()))
@@ -168,7 +173,7 @@ def _render(
         "@SELF_KILL_SECONDS@": str(self_kill_seconds),
         "@ARMED_SECONDS@": str(ARMED_SECONDS),
         "@UID@": str(TEST_UID),
-        "@TEST_CMD@": shlex.quote(test_command(install_config, test_patch)),
+        "@TEST_CMD@": shlex.quote(test_command(install_config, test_patch, enclosing)),
         "# @ENV@": exports or "# (no env)",
     }
     script = TEMPLATE.read_text()

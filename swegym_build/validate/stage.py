@@ -33,13 +33,15 @@ import docker
 from swegym_build.containment import ContainerLimits
 from swegym_build.dockerio import engine_client, existing_image, pull_local_tag
 from swegym_build.driver import Outcome, Planned, Stage, StageReport, drive
-from swegym_build.errors import ValidationError
+from swegym_build.errors import GitError, ValidationError
 from swegym_build.executors import Executor, LocalExecutor
+from swegym_build.gitread import CommitTree
 from swegym_build.handoff import read_built, read_result, read_versioned
 from swegym_build.interrupt import Interrupted, stop_on_signals, stopping
 from swegym_build.jsonl import write_jsonl_atomically
 from swegym_build.records import InstallConfig, RunRecord, TaskInstance, ValidationResult
 from swegym_build.state import KEPT, REJECTED, StateStore
+from swegym_build.validate.cases import enclosing_cases
 from swegym_build.validate.checks import NO_CLOSING_SUMMARY, SideCheck, check_task_side
 from swegym_build.validate.evalscript import GOLD_PATCH, TEST_PATCH, render_side_script
 from swegym_build.validate.parsers.pytest_log import raised_errors, skip_reasons
@@ -140,6 +142,8 @@ class ValidateJob:
     limits: ContainerLimits
     registry: str | None = None
     retries: int = 2
+    # the cases the test patch edits without showing their header (cases.py), read on the driver
+    enclosing: tuple[str, ...] = ()
 
 
 @dataclass(frozen=True)
@@ -192,10 +196,26 @@ class ValidateStage(Stage[ValidateJob, ValidateOutcome]):
                 detail = "no image: run `swegym-build build` first (or see its failure)"
                 yield self._outcome(instance, ValidationResult(instance.instance_id, NOT_BUILT, detail), None)
                 continue
+            enclosing = tuple(self._enclosing(instance))
             job = ValidateJob(
-                instance, image, options.runs, options.limits, options.registry, options.retries
+                instance, image, options.runs, options.limits, options.registry, options.retries, enclosing
             )
-            yield Planned(job, instance.instance_id, resume=(instance.instance_id, _key(image, options.runs)))
+            resume = (instance.instance_id, _key(image, options.runs, enclosing))
+            yield Planned(job, instance.instance_id, resume=resume)
+
+    def _enclosing(self, instance: TaskInstance) -> list[str]:
+        config = instance.config
+        if config.test_cases is None:
+            return []
+        tree = CommitTree(self.workspace.mirror_dir(instance.repo), instance.base_commit)
+
+        def read(path: str) -> str | None:
+            try:
+                return tree.read(path)
+            except GitError:
+                return None
+
+        return enclosing_cases(instance.test_patch, config.test_cases, read)
 
     def worker(self) -> Callable[[ValidateJob], ValidateOutcome]:
         return validate_job
@@ -260,7 +280,7 @@ class ValidateStage(Stage[ValidateJob, ValidateOutcome]):
             instance.repo,
             result.reason,
             result.detail,
-            inputs_key=_key(job.image if job else None, job.runs if job else 0),
+            inputs_key=_key(job.image if job else None, job.runs if job else 0, job.enclosing if job else ()),
             retry=result.reason in RETRIED_LATER,
         )
 
@@ -283,8 +303,9 @@ def remove_images(workspace: Workspace, state: StateStore, instance_ids: list[st
     return freed
 
 
-def _key(image: str | None, runs: int) -> str:
-    return f"{image}|runs={runs}"
+def _key(image: str | None, runs: int, enclosing: tuple[str, ...] = ()) -> str:
+    # the enclosing cases change the test command: a verdict on another selection is not this one's
+    return f"{image}|runs={runs}" + (f"|cases={','.join(enclosing)}" if enclosing else "")
 
 
 def validate_job(job: ValidateJob) -> ValidateOutcome:
@@ -358,7 +379,7 @@ def _prepare(client: docker.DockerClient, job: ValidateJob, config: InstallConfi
     markers = Markers.new()
     # The container's own backstop: it ends even if the process that started it is killed.
     self_kill = int(job.limits.timeout) + SELF_KILL_GRACE
-    script = render_side_script(config, instance.test_patch, gold, markers, self_kill)
+    script = render_side_script(config, instance.test_patch, gold, markers, self_kill, job.enclosing)
     patches = {TEST_PATCH: instance.test_patch} | ({GOLD_PATCH: gold} if gold is not None else {})
     request = SideRequest(side, script, patches, markers)
     return prepare_side(client, job.image, instance.instance_id, request, job.limits)
@@ -380,7 +401,9 @@ def _run_side(
         result = run_side(prepared, instance.instance_id, job.limits.timeout)
         check = None
         if not result.failure:
-            check = check_task_side(config, instance.test_patch, result.log, result.exit_code, result.files)
+            check = check_task_side(
+                config, instance.test_patch, result.log, result.exit_code, result.files, job.enclosing
+            )
         if check and check.problem == NO_CLOSING_SUMMARY and (result.exit_code or 0) in KILLED_EXIT_CODES:
             result = dataclasses.replace(result, failure=INCOMPLETE)  # killed, by the engine or from outside
             check = None

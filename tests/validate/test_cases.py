@@ -132,3 +132,26 @@ def test_the_spec_field_is_read_and_carried_by_the_rows(tmp_path: Path) -> None:
     spec.write_text(body.format(name=r"^\[case \w+"))
     with pytest.raises(SpecError, match="needs a group that captures the case's name"):
         load_spec_file(spec)
+
+
+def test_the_case_a_hunk_edits_above_the_header_it_shows_is_the_one_before(tmp_path: Path) -> None:
+    # git's 3 lines of context: the edit at the end of testFirst shows testSecond's header below
+    # it and no header above; testFirst is read from the file at the base commit
+    from swegym_build.validate.cases import enclosing_cases
+    from tests.versions.githistory import GitHistory
+
+    history = GitHistory(tmp_path / "repo.git")
+    first = "[case testFirst]\n" + "x = 1\n" * 6
+    second = "[case testSecond]\ny = 2\n"
+    base = history.commit({"test-data/unit/check-a.test": first + second}, date="2024-01-01T00:00:00Z")
+    edited = first.replace("x = 1\n", "x = 3\n", 6).replace("x = 3\n", "x = 1\n", 5)
+    changed = history.commit({"test-data/unit/check-a.test": edited + second}, date="2024-01-02T00:00:00Z")
+    patch = history.git("diff", base, changed) + "\n"
+
+    def at_base(path: str) -> str:
+        return history.git("show", f"{base}:{path}")
+
+    assert "[case testSecond]" in patch and "[case testFirst]" not in patch
+    assert enclosing_cases(patch, CASES, at_base) == ["testFirst"]
+    assert selected_names(patch, CASES, ["testFirst"]) == ["testFirst", "testSecond"]
+    assert enclosing_cases(patch, CASES, lambda _path: None) == []  # unreadable: nothing guessed
