@@ -23,8 +23,7 @@ from swegym_build.containment import ContainerLimits
 from swegym_build.dockerio import engine_client
 from swegym_build.errors import ValidationError
 from swegym_build.records import TaskInstance, TestCases
-from swegym_build.testpaths import matches_any
-from swegym_build.validate.cases import is_case_file
+from swegym_build.validate.cases import is_case_file, listed_cases
 from swegym_build.validate.checks import check_task_side
 from swegym_build.validate.evalscript import MODEL_PATCH, TEST_PATCH, render_grading_script
 from swegym_build.validate.parsers import is_pass
@@ -128,26 +127,6 @@ def grade(
     return grade_instance(instance, image, patch, model=model, runs=runs, limits=limits, client=client)
 
 
-def graded_cases(instance: TaskInstance) -> list[str]:
-    """The cases the row's FAIL_TO_PASS and PASS_TO_PASS name in its case files (`file.test::name`).
-
-    Grading has the row, not the repository: the cases validate found enclosing a headerless
-    hunk are in these lists by name, so the grading run selects them as validate's run did.
-    """
-    test_cases = instance.config.test_cases
-    if test_cases is None:
-        return []
-    # an id names its data file by path (`test-data/check-x.test::testX`) or, when a test module
-    # collects it, by file name (`mypy/test/testcheck.py::TypeCheckSuite::check-x.test::testX`)
-    file_names = [pattern.rstrip("/").rsplit("/", 1)[-1] for pattern in test_cases.files]
-    names: dict[str, None] = {}
-    for test in instance.FAIL_TO_PASS + instance.PASS_TO_PASS:
-        *owners, name = test.split("::")
-        if any(is_case_file(part, test_cases) or matches_any(part, file_names) for part in owners):
-            names[name.split("[", 1)[0]] = None
-    return list(names)
-
-
 def grade_instance(
     instance: TaskInstance,
     image: str,
@@ -176,7 +155,7 @@ def grade_instance(
     report.tampered_tests = tampered_files(patch, instance.test_patch, config.test_cases)
     restored = sorted(set(report.tampered_tests) | set(touched_files(instance.test_patch)))
     passed: dict[str, bool] = {}
-    enclosing = graded_cases(instance)
+    enclosing = listed_cases(instance.FAIL_TO_PASS + instance.PASS_TO_PASS, config.test_cases)
     for _ in range(runs):
         markers = Markers.new()
         self_kill = int(limits.timeout) + SELF_KILL_GRACE

@@ -37,6 +37,7 @@ from unidiff.patch import PatchSet
 from swegym_build.containment import TEST_USER
 from swegym_build.errors import PublishError
 from swegym_build.records import InstallConfig, TaskInstance
+from swegym_build.validate.cases import listed_cases
 from swegym_build.validate.evalscript import targets_to_run, with_targets
 
 logger = logging.getLogger(__name__)
@@ -166,7 +167,8 @@ def render_swebench_eval_script(instance: TaskInstance) -> str:
     """The self-contained bash SWE-bench's harness runs (as root, in /testbed) to grade a prediction."""
     config = _config(instance)
     files = _test_files(instance)
-    command = with_targets(config.test_cmd, targets_to_run(instance.test_patch, config))
+    cases = listed_cases(instance.FAIL_TO_PASS + instance.PASS_TO_PASS, config.test_cases)
+    command = with_targets(config.test_cmd, targets_to_run(instance.test_patch, config, cases))
     reset = []
     if files.existing:
         reset.append("git checkout HEAD -- " + " ".join(map(shlex.quote, files.existing)))

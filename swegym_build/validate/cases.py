@@ -86,6 +86,25 @@ def enclosing_cases(
     return list(found)
 
 
+def listed_cases(test_ids: Sequence[str], test_cases: TestCases | None) -> list[str]:
+    """The case names that ids of a row's FAIL_TO_PASS and PASS_TO_PASS give, for graders.
+
+    A grader has the row, not the repository: the cases validate found enclosing a headerless
+    hunk are in these lists by name, so grading selects them as validate's run did. An id names
+    its data file by path (`test-data/check-x.test::testX`) or, when a test module collects it,
+    by file name (`mypy/test/testcheck.py::TypeCheckSuite::check-x.test::testX`).
+    """
+    if test_cases is None:
+        return []
+    file_names = [pattern.rstrip("/").rsplit("/", 1)[-1] for pattern in test_cases.files]
+    names: dict[str, None] = {}
+    for test in test_ids:
+        *owners, name = test.split("::")
+        if any(is_case_file(part, test_cases) or matches_any(part, file_names) for part in owners):
+            names[name.split("[", 1)[0]] = None
+    return list(names)
+
+
 def case_names(text: str, test_cases: TestCases) -> set[str]:
     """Every case a data file defines."""
     return set(_names(re.compile(test_cases.name), text.splitlines()))
