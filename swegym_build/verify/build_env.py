@@ -14,6 +14,7 @@ recipe that failed is tried again on every build, as any failed build is.
 
 from __future__ import annotations
 
+import contextlib
 import logging
 from collections.abc import Callable, Collection
 from dataclasses import dataclass, field, replace
@@ -132,9 +133,8 @@ def verify_version(
     # the instance whose base is the environment commit: verification collects in its image
     newest = next((m.instance_id for m in members if m.base_commit == setup_commit), None)
     probe_id = newest or f"{repo_slug(repo)}-verify-{version}"
-    builder = _Builder(
-        client, workspace, repo, version, setup_commit, tree_commit, downloads, notify, tree, probe_id, paths
-    )
+    builder = _Builder(client, workspace, repo, version, setup_commit, tree_commit, downloads, notify,
+                       tree, probe_id, newest is not None, paths)  # fmt: skip
     if previous is not None and previous.inputs_key == key and not options.reverify:
         reused = _reuse(builder, previous, min(options.limits.max_attempts, len(tried)))
         if reused is not None:
@@ -232,6 +232,7 @@ class _Builder:
     notify: Callable[[str], None]
     tree: _LazyTree  # the environment commit's files
     probe_id: str  # the instance image collected in when /testbed holds an older tree
+    probe_is_member: bool  # that image is an instance's of this run (else it is removed after)
     paths: tuple[str, ...] = ()  # the folders collected (`collection_paths`)
 
     def build(self, candidate: Candidate, log_file: Path, seconds_left: float) -> BuiltEnv:
@@ -265,18 +266,28 @@ class _Builder:
         the instance image of the environment commit (the newest instance's own, reused by the
         build), not in the env image with the newer files copied over it.
         """
-        image = env.image.tag
-        if env.recipe.separate_deps_tree:
-            recipe = InstanceRecipe(self.probe_id, self.setup_commit, env.recipe, env.image.image_id)
-            self.notify(f"the image of {self.probe_id}, at the environment commit, to collect in")
-            instance_log = log_file.with_name("instance.log")
-            try:
-                image = ensure_instance_image(
-                    self.client, recipe, self.workspace.mirror_dir(self.repo), instance_log, INSTALL_TIMEOUT
-                ).tag
-            except (BuildError, GitError) as error:
-                text = instance_log.read_text(errors="replace") if instance_log.exists() else ""
-                return CollectionCheck(INSTANCE_FAILED, 0, 0, None, f"{text}\n{error}")
+        if not env.recipe.separate_deps_tree:
+            return self._collect_in(env.image.tag, candidate, log_file)
+        recipe = InstanceRecipe(self.probe_id, self.setup_commit, env.recipe, env.image.image_id)
+        self.notify(f"the image of {self.probe_id}, at the environment commit, to collect in")
+        instance_log = log_file.with_name("instance.log")
+        try:
+            probe = ensure_instance_image(
+                self.client, recipe, self.workspace.mirror_dir(self.repo), instance_log, INSTALL_TIMEOUT
+            )
+        except (BuildError, GitError) as error:
+            text = instance_log.read_text(errors="replace") if instance_log.exists() else ""
+            return CollectionCheck(INSTANCE_FAILED, 0, 0, None, f"{text}\n{error}")
+        try:
+            return self._collect_in(probe.tag, candidate, log_file)
+        finally:
+            if not self.probe_is_member:
+                # no instance of the run will reuse it, and as a child it would keep `--keep none`
+                # from removing the env image
+                with contextlib.suppress(docker.errors.DockerException):
+                    self.client.images.remove(probe.tag)
+
+    def _collect_in(self, image: str, candidate: Candidate, log_file: Path) -> CollectionCheck:
         self.notify(f"collecting the tests of {self.repo} {self.version} in {image}")
         limits = ContainerLimits(timeout=COLLECTION_TIMEOUT)
         return check_collection(self.client, image, candidate.install_config, limits, log_file, self.paths)
