@@ -204,7 +204,10 @@ class ValidateStage(Stage[ValidateJob, ValidateOutcome]):
             yield Planned(job, instance.instance_id, resume=resume)
 
     def _enclosing(self, instance: TaskInstance) -> list[str]:
-        config = instance.config
+        try:
+            config = instance.config
+        except ValueError:
+            return []  # the worker reports the instance's unusable install_config
         if config.test_cases is None:
             return []
         tree = CommitTree(self.workspace.mirror_dir(instance.repo), instance.base_commit)
