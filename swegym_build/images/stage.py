@@ -56,6 +56,7 @@ class BuildSummary:
     env_images: dict[str, int] = field(default_factory=dict)  # tag -> bytes
     marginal_bytes: dict[str, int] = field(default_factory=dict)  # instance id -> its own layers' bytes
     verifications: list[EnvVerification] = field(default_factory=list)  # one per (repo, version)
+    built_by_verification: set[str] = field(default_factory=set)  # instance tags built to collect in
 
     def count(self, tier: str, image: BaseImage | BuiltImage) -> None:
         (self.built if image.built else self.reused)[tier] += 1
@@ -162,6 +163,7 @@ class EnvStage(Stage[EnvJob, VersionEnv]):
 
     def settle(self, job: EnvJob, outcome: VersionEnv) -> list[Outcome]:
         self.summary.verifications.append(outcome.verification)
+        self.summary.built_by_verification |= outcome.instances_built
         for built in outcome.envs_built:
             self.summary.count("env", built.image)
         if outcome.envs_built:
@@ -262,6 +264,8 @@ class InstanceStage(Stage[BuildJob, BuildOutcome]):
         if outcome.image is None:
             return [_failed(instance, INSTANCE_FAILED, outcome.detail)]
         image = outcome.image
+        if image.tag in self.summary.built_by_verification:
+            image = dataclasses.replace(image, built=True)  # built in this run, to verify its env
         self.summary.count("instance", image)
         marginal = image.size_bytes - outcome.env_size
         self.summary.marginal_bytes[instance.instance_id] = marginal

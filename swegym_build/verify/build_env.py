@@ -101,6 +101,7 @@ class VersionEnv:
     reason: str = ""
     detail: str = ""
     envs_built: list[BuiltEnv] = field(default_factory=list)
+    instances_built: set[str] = field(default_factory=set)  # member instance images built to collect in
 
 
 def verify_version(
@@ -154,7 +155,8 @@ def verify_version(
     write_verification(workspace, verification)
     if origin == "drafted":
         write_verified_drafts(workspace, repo)
-    outcome = VersionEnv(verification, loop.env, envs_built=loop.envs_built)
+    built = builder.probes_built
+    outcome = VersionEnv(verification, loop.env, envs_built=loop.envs_built, instances_built=built)
     if loop.env is None:
         outcome.reason, outcome.detail = _failure(verification)
     return outcome
@@ -234,6 +236,7 @@ class _Builder:
     probe_id: str  # the instance image collected in when /testbed holds an older tree
     probe_is_member: bool  # that image is an instance's of this run (else it is removed after)
     paths: tuple[str, ...] = ()  # the folders collected (`collection_paths`)
+    probes_built: set[str] = field(default_factory=set)  # member instance images this run built
 
     def build(self, candidate: Candidate, log_file: Path, seconds_left: float) -> BuiltEnv:
         config = candidate.install_config
@@ -278,6 +281,8 @@ class _Builder:
         except (BuildError, GitError) as error:
             text = instance_log.read_text(errors="replace") if instance_log.exists() else ""
             return CollectionCheck(INSTANCE_FAILED, 0, 0, None, f"{text}\n{error}")
+        if probe.built and self.probe_is_member:
+            self.probes_built.add(probe.tag)
         try:
             return self._collect_in(probe.tag, candidate, log_file)
         finally:
