@@ -35,6 +35,11 @@ does not foresee fails the same way. Some failures name their own cure:
   GPU library, an engine only conda builds) -> after the cure that installs it, the recipe with
   them in `collect_ignore`, when the rest of the tree collects tests and they are at most
   `IGNORABLE_SHARE` of its test modules (validate rejects an instance whose tests are there);
+- pip (24.1 and later) refuses a release whose metadata holds a legacy specifier (`Ignoring version
+  2.1.0.dev26 of omegaconf since it has invalid metadata`: its `PyYAML>=5.1.*`), and then finds no
+  version the pin allows -> the recipe's pip installs done by uv, which reads such metadata
+  leniently and keeps the cut-off, constraints and wheels (its UV_ settings beside pip's); not
+  the pin unpinned, which the same refusal meets;
 - pytest cannot collect two test modules of one basename (`import file mismatch`: test folders
   without `__init__.py`, which a project's CI runs one at a time) -> the test command with
   `--import-mode=importlib`, which imports each test file by its path.
@@ -224,6 +229,12 @@ _URL = re.compile(
     r"^(?:(?P<name>[A-Za-z0-9][A-Za-z0-9._-]*)(?P<extras>\[[^\]]*\])?\s*@\s*)?"
     r"(?P<url>(?P<vcs>(?:git|hg|svn|bzr)\+)?[a-z]+://(?:[^/@\s]*@)?(?P<host>[^/:\s]+)[^\s;]*)"
 )
+# pip >= 24.1 passing over a release for its metadata (a legacy specifier such as `>=5.1.*`)
+_INVALID_METADATA = re.compile(
+    r"Ignoring version (?P<version>\S+) of (?P<name>\S+) since it has invalid metadata"
+)
+# a pip install at the start of a command or of one of its `&&` steps, with any `env -u PIP_...`
+_PIP_STEP = re.compile(r"(?P<lead>^|&& )(?P<env>env(?: -u \w+)+ )?(?:python3? -m pip|pip3?) install\b")
 _EDITABLE = re.compile(r"(?:-e|--editable)(?:\s+|=)")
 _PIP_INSTALL = re.compile(r"^(?:python3? -m pip|pip3?|uv pip) install\s")
 _SHELL_OPERATORS = re.compile(r"[;&|<>`$()]")
@@ -240,6 +251,7 @@ def remedies(failed: Candidate, log: str, tree: Tree) -> list[Candidate]:
         # the install stopped on the network: taking what it fetched there from the index comes first
         return [cure]
     cures = (
+        _metadata_cure,
         _pip_cure,
         _command_cure,
         _module_cure,
@@ -339,6 +351,23 @@ def _ere_literal(text: str) -> str:
     return re.sub(r"([\\.^$|?*+()\[\]{}#])", r"\\\1", text)
 
 
+def _metadata_cure(config: dict[str, Any], log: str, _tree: Tree) -> Candidate | None:
+    refused = list(_INVALID_METADATA.finditer(log))
+    install = list(config.get("install") or [])
+    by_uv = [_PIP_STEP.sub(_uv_step, step) for step in install]
+    if not refused or by_uv == install:
+        return None
+    name, version = refused[-1].group("name"), refused[-1].group("version")
+    return Candidate(f"uv for pip's installs (pip refused {name} {version}: invalid metadata)",
+                     {**config, "install": by_uv})  # fmt: skip
+
+
+def _uv_step(match: re.Match[str]) -> str:
+    # pip's and uv's settings have the same names after the prefix (FIND_LINKS, CONSTRAINT)
+    unset = (match.group("env") or "").replace("-u PIP_", "-u UV_")
+    return f"{match.group('lead')}{unset}uv pip install"
+
+
 def _pip_cure(config: dict[str, Any], log: str, tree: Tree) -> Candidate | None:
     pip = list(_NO_VERSION.finditer(log))
     if not pip:
@@ -346,6 +375,9 @@ def _pip_cure(config: dict[str, Any], log: str, tree: Tree) -> Candidate | None:
     # the last one is the one that stopped the install
     requirement, versions = pip[-1].group("req"), pip[-1].group("found").strip()
     name = _name(requirement)
+    refused = {canonicalize_name(m.group("name")) for m in _INVALID_METADATA.finditer(log)}
+    if name and canonicalize_name(name) in refused:
+        return None  # the version is there, its metadata refused: the metadata cure's
     unpin = versions != "none"
     changed = _change_requirement(config, name, unpin, tree.read) if name else None
     if changed is None:

@@ -622,3 +622,37 @@ def test_the_next_candidate_of_the_list_passes_over_a_cure_whose_build_failed(tm
         (ignore, "collection_errors"),
         (f"Python 3.9; {ignore}", "verified"),
     ]
+
+
+# pip 26's words on omegaconf 2.1.0.dev26 (hydra 1.1's pin), whose metadata requires `PyYAML>=5.1.*`
+REFUSED = (
+    "WARNING: Ignoring version 2.1.0.dev26 of omegaconf since it has invalid metadata:\n"
+    "Requested omegaconf==2.1.0.dev26 from https://files.pythonhosted.org/omegaconf-2.1.0.dev26-py3-none-any.whl"
+    " has invalid metadata: .* suffix can only be used with `==` or `!=` operators\n"
+    "Please use pip<24.1 if you need to use this version.\n"
+    "ERROR: Could not find a version that satisfies the requirement omegaconf==2.1.0.dev26"
+    " (from versions: 2.0.6, 2.1.0.dev26)\n"
+)
+
+
+def test_a_release_pip_refuses_for_its_metadata_is_installed_by_uv_not_unpinned() -> None:
+    config = {**RECIPE, "install": [*RECIPE["install"], "env -u PIP_FIND_LINKS pip3 install --no-deps 'x<2'"]}
+    (found,) = _remedies(REFUSED, config)
+    assert found.label == "uv for pip's installs (pip refused omegaconf 2.1.0.dev26: invalid metadata)"
+    assert found.install_config["install"] == [
+        "uv pip install -r requirements-dev.txt -c constraints.txt",
+        "uv pip install -e .",
+        "env -u UV_FIND_LINKS uv pip install --no-deps 'x<2'",
+    ]
+    assert {k: v for k, v in found.install_config.items() if k != "install"} == {
+        k: v for k, v in config.items() if k != "install"
+    }
+    assert _remedies(REFUSED, found.install_config) == []  # nothing left for pip to refuse
+
+
+def test_the_uv_cure_reaches_the_pip_install_a_filtered_requirements_file_feeds() -> None:
+    (without,) = _remedies(GONE)  # the first step is now `sed ... > file.swegym && python -m pip install ...`
+    (found,) = _remedies(REFUSED, without.install_config)
+    first = found.install_config["install"][0]
+    assert " && uv pip install -r requirements-dev.txt.swegym" in first
+    assert "python -m pip" not in first

@@ -11,10 +11,16 @@ setuptools (64, the first with PEP 660) installs editable through a finder modul
 rewrite (later releases mark it PYTEST_DONT_REWRITE), under `filterwarnings = error`. No cure is in
 the fixed candidate list. `acme/gpuish` has one test module for a GPU library that no file of
 the project names and no index has: it is left out of the collection once installing it failed.
+`acme/legacy` pins a release whose metadata requires `six>=1.0.*`, a legacy specifier that pip
+24.1+ refuses (as omegaconf 2.1.0.dev26, hydra 1.1's, requires `PyYAML>=5.1.*`): uv installs it.
 """
 
 from __future__ import annotations
 
+import base64
+import hashlib
+import io
+import zipfile
 from pathlib import Path
 
 import docker
@@ -35,6 +41,7 @@ from tests.versions.githistory import GitHistory, raw_row
 
 pytestmark = pytest.mark.docker
 REPO, VINTAGE, PLUGGED, GPUISH = "acme/stubby", "acme/vintage", "acme/plugged", "acme/gpuish"
+LEGACY = "acme/legacy"
 OFF = PythonDownloads("off")
 GONE = "swegym-build-withdrawn-stubs"  # no index has it
 # a dependency pinned to a checkout on a host the build cannot reach (nothing listens there)
@@ -111,6 +118,40 @@ GPUISH_FILES = {
 }
 
 
+def _wheel(name: str, version: str, requirement: str) -> bytes:
+    """A pure wheel whose metadata requires `requirement`, written as it is (no tool checks it)."""
+    info = f"{name}-{version}.dist-info"
+    files = {
+        f"{name}/__init__.py": b"",
+        f"{info}/METADATA": (
+            f"Metadata-Version: 2.1\nName: {name}\nVersion: {version}\nRequires-Dist: {requirement}\n"
+        ).encode(),
+        f"{info}/WHEEL": b"Wheel-Version: 1.0\nRoot-Is-Purelib: true\nTag: py3-none-any\n",
+    }
+    record = [f"{path},sha256={_urlsafe_sha256(data)},{len(data)}" for path, data in files.items()]
+    files[f"{info}/RECORD"] = "\n".join([*record, f"{info}/RECORD,,\n"]).encode()
+    out = io.BytesIO()
+    with zipfile.ZipFile(out, "w") as wheel:
+        for path, data in files.items():
+            wheel.writestr(path, data)
+    return out.getvalue()
+
+
+def _urlsafe_sha256(data: bytes) -> str:
+    return base64.urlsafe_b64encode(hashlib.sha256(data).digest()).rstrip(b"=").decode()
+
+
+LEGACY_DEPENDENCY = "swegym_legacy_meta"  # on no index: the repository carries its wheel
+LEGACY_FILES: dict[str, str | bytes] = {
+    "setup.py": "from setuptools import setup\nsetup(name='legacy', version='1.1', packages=['legacy'])\n",
+    "legacy/__init__.py": "",
+    "tox.ini": "[testenv]\ndeps = -r requirements-dev.txt\ncommands = pytest {posargs}\n",
+    "requirements-dev.txt": f"--find-links wheels\n{LEGACY_DEPENDENCY}==1.0\npytest\n",
+    f"wheels/{LEGACY_DEPENDENCY}-1.0-py3-none-any.whl": _wheel(LEGACY_DEPENDENCY, "1.0", "six>=1.0.*"),
+    "tests/test_legacy.py": f"import six\nimport {LEGACY_DEPENDENCY}\n\n\ndef test_legacy():\n    pass\n",
+}
+
+
 @pytest.fixture(scope="module")
 def built(tmp_path_factory: pytest.TempPathFactory, docker_client: docker.DockerClient) -> Workspace:
     root = tmp_path_factory.mktemp("remedies")
@@ -126,13 +167,15 @@ def built(tmp_path_factory: pytest.TempPathFactory, docker_client: docker.Docker
         write_jsonl_atomically(workspace.raw_file(PLUGGED), [raw_row(PLUGGED, 1, plugged, "2022-08-20")])
         gpuish = GitHistory(workspace.mirror_dir(GPUISH)).commit(GPUISH_FILES, date="2024-03-01T10:00:00Z")
         write_jsonl_atomically(workspace.raw_file(GPUISH), [raw_row(GPUISH, 1, gpuish, "2024-03-01")])
+        legacy = GitHistory(workspace.mirror_dir(LEGACY)).commit(LEGACY_FILES, date="2024-09-01T10:00:00Z")
+        write_jsonl_atomically(workspace.raw_file(LEGACY), [raw_row(LEGACY, 1, legacy, "2024-09-01")])
         state = StateStore(workspace.state_db)
         versions = run_versions(workspace, state, python=PythonOptions("nearest", OFF))
-        assert versions.outcomes == {"kept": 4}
+        assert versions.outcomes == {"kept": 5}
         options = VerifyOptions(VerifyLimits(max_attempts=4))
         summary = run_build(docker_client, workspace, state, read_versioned(workspace, None, None),
                             downloads=OFF, verify=options)  # fmt: skip
-    assert summary.outcomes == {"kept": 4}, summary.report.problems
+    assert summary.outcomes == {"kept": 5}, summary.report.problems
     return workspace
 
 
@@ -215,3 +258,20 @@ def test_a_test_module_for_a_library_nothing_names_is_left_out_once_installing_i
     recipe = load_spec_file(built.draft_spec_file(GPUISH)).for_version("2.0")
     assert recipe.collect_ignore == ("tests/gpu/test_kernels.py",)  # the draft to copy says so
     assert read_built(built)["acme__gpuish-1"].image  # its instance was built, not rejected env_unverified
+
+
+def test_a_release_pip_refuses_for_its_metadata_is_installed_by_uv(
+    built: Workspace, docker_client: docker.DockerClient
+) -> None:
+    [record] = read_verifications(built, LEGACY).values()
+    assert [(a.label, a.outcome) for a in record.attempts] == [
+        ("as drafted", "env_build_failed"),
+        (f"uv for pip's installs (pip refused {LEGACY_DEPENDENCY} 1.0: invalid metadata)", "verified"),
+    ]
+    assert "since it has invalid metadata" in Path(record.attempts[0].log).read_text()
+    recipe = load_spec_file(built.draft_spec_file(LEGACY)).for_version("1.1")
+    assert all(step.startswith("uv pip install") for step in recipe.install)  # the draft to copy
+    image = read_built(built)["acme__legacy-1"].image  # the instance tier installed the project by uv too
+    out = docker_client.containers.run(image, ["bash", "-c", "cd /testbed && python -m pytest -q tests"],
+                                       network_mode="none", remove=True, user="swegym").decode()  # fmt: skip
+    assert "1 passed" in out

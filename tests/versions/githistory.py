@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import os
 import subprocess
+from collections.abc import Mapping
 from pathlib import Path
 
 FIXED_ENV = {
@@ -30,24 +31,28 @@ class GitHistory:
         path.mkdir(parents=True)
         self.git("init", "-q", "--bare", "-b", "main")
 
-    def git(self, *args: str, date: str | None = None, stdin: str | None = None) -> str:
+    def git(self, *args: str, date: str | None = None, stdin: str | bytes | None = None) -> str:
         env = {**os.environ, **FIXED_ENV, "GIT_INDEX_FILE": str(self._index)}
         if date is not None:
             env["GIT_AUTHOR_DATE"] = env["GIT_COMMITTER_DATE"] = date
         completed = subprocess.run(
             ["git", "-C", str(self.path), *args],
             env=env,
-            input=stdin,
+            input=stdin.encode() if isinstance(stdin, str) else stdin,
             capture_output=True,
-            text=True,
             check=True,
         )
-        return completed.stdout.strip()
+        return completed.stdout.decode().strip()
 
     def commit(
-        self, files: dict[str, str | None], *, date: str, branch: str = "main", start: str | None = None
+        self,
+        files: Mapping[str, str | bytes | None],
+        *,
+        date: str,
+        branch: str = "main",
+        start: str | None = None,
     ) -> str:
-        """Commit `files` (None deletes) on `branch`, on top of `start` or the branch tip."""
+        """Commit `files` (text or bytes; None deletes) on `branch`, on top of `start` or the branch tip."""
         parent = start or self._tip(branch)
         if parent:
             self.git("read-tree", parent)
