@@ -61,7 +61,7 @@ from swegym_build.verify.loop import (
     verify_env,
 )
 from swegym_build.verify.records import read_verifications, write_verification
-from swegym_build.verify.remedies import remedies, unreachable_host
+from swegym_build.verify.remedies import CURES_REVISION, remedies, unreachable_host
 from swegym_build.workspace import Workspace
 
 log = logging.getLogger(__name__)
@@ -129,7 +129,8 @@ def verify_version(
     # the environment commit's files, listed once for the collected folders and the remedies
     tree = _LazyTree(mirror, setup_commit)
     paths = _collection_paths(repo, tree)
-    key = candidate_digest(tried, setup_commit, tree_commit, *paths)
+    cures = [f"cures {CURES_REVISION}"] if origin == "drafted" else []
+    key = candidate_digest(tried, setup_commit, tree_commit, *paths, *cures)
 
     # the instance whose base is the environment commit: verification collects in its image
     newest = next((m.instance_id for m in members if m.base_commit == setup_commit), None)

@@ -76,6 +76,11 @@ from swegym_build.verify.collection import count_tests
 
 ReadFile = Callable[[str], "str | None"]
 
+# Part of a drafted verification's inputs: bump it when a cure is added or changed, so a version
+# that failed with the older cures is tried again (a failure is otherwise reused, and an upgrade
+# would never reach it).
+CURES_REVISION = 2
+
 
 class Tree(Protocol):
     """The repository's files at the environment commit (a `Snapshot`)."""

@@ -30,6 +30,7 @@ from swegym_build.pythons.uv_python import PythonDownloads
 from swegym_build.specs import load_spec_file
 from swegym_build.state import StateStore
 from swegym_build.validate.parsers.pytest_log import read_pytest_run
+from swegym_build.verify import build_env
 from swegym_build.verify.build_env import VerifyOptions
 from swegym_build.verify.loop import VerifyLimits
 from swegym_build.verify.records import read_verifications
@@ -133,6 +134,13 @@ def verified(tmp_path_factory: pytest.TempPathFactory, docker_client: docker.Doc
                           downloads=OFF, verify=one)  # fmt: skip
         assert again.outcomes == {"kept": 4, "env_build_failed": 1, "env_unverified": 1}
         assert again.nothing_built
+        failed = read_verifications(workspace, DRAFTY)["0.4"]
+        # an upgrade whose cures changed tries the failed version again, not its old verdict
+        patch.setattr(build_env, "CURES_REVISION", build_env.CURES_REVISION + 1)
+        upgraded = run_build(docker_client, workspace, state, last, downloads=OFF, verify=one)
+        assert upgraded.outcomes == {"env_unverified": 1}
+        retried = read_verifications(workspace, DRAFTY)["0.4"]
+        assert retried.inputs_key != failed.inputs_key  # recorded anew: a reused verdict keeps its key
     return workspace
 
 
