@@ -40,6 +40,11 @@ does not foresee fails the same way. Some failures name their own cure:
   version the pin allows -> the recipe's pip installs done by uv, which reads such metadata
   leniently and keeps the cut-off, constraints and wheels (its UV_ settings beside pip's); not
   the pin unpinned, which the same refusal meets;
+- pip finds no version that a pin in a package's own metadata allows (`moto==1.3.16.dev122; extra
+  == "tests" (from dvc[tests])`: a dev build since deleted, pinned by the project's extra or by a
+  dependency, where no recipe line names it) -> the recipe's pip installs done by uv with an
+  override (`UV_OVERRIDE`) of that requirement: the pin's release when the index has it
+  (`moto==1.3.16`), else the name alone, which the cut-off bounds;
 - pytest cannot collect two test modules of one basename (`import file mismatch`: test folders
   without `__init__.py`, which a project's CI runs one at a time) -> the test command with
   `--import-mode=importlib`, which imports each test file by its path.
@@ -67,7 +72,9 @@ from collections.abc import Callable, Collection
 from dataclasses import dataclass
 from typing import Any, Protocol
 
+from packaging.requirements import InvalidRequirement, Requirement
 from packaging.utils import canonicalize_name, parse_sdist_filename, parse_wheel_filename
+from packaging.version import InvalidVersion, Version
 
 from swegym_build.specs.drafting.metadata import requirement_files
 from swegym_build.testpaths import is_test_path
@@ -79,7 +86,7 @@ ReadFile = Callable[[str], "str | None"]
 # Part of a drafted verification's inputs: bump it when a cure is added or changed, so a version
 # that failed with the older cures is tried again (a failure is otherwise reused, and an upgrade
 # would never reach it).
-CURES_REVISION = 2
+CURES_REVISION = 3
 
 
 class Tree(Protocol):
@@ -240,6 +247,14 @@ _INVALID_METADATA = re.compile(
 )
 # a pip install at the start of a command or of one of its `&&` steps, with any `env -u PIP_...`
 _PIP_STEP = re.compile(r"(?P<lead>^|&& )(?P<env>env(?: -u \w+)+ )?(?:python3? -m pip|pip3?) install\b")
+# pip's resolver, when nothing matches a requirement some package's metadata holds (`(from PARENT)`)
+_NO_VERSION_FOR = re.compile(
+    r"Could not find a version that satisfies the requirement (?P<req>[^\s;]+)(?:;[^(]*)?"
+    r" \(from (?P<parent>[^)]+)\) \(from versions: (?P<found>[^)]*)\)"
+)
+# uv's overrides file (UV_OVERRIDE), written by the recipe's pre_install into the env image, where
+# the instance tier's project install reads it too
+OVERRIDES_FILE = "/opt/swegym/overrides.txt"
 _EDITABLE = re.compile(r"(?:-e|--editable)(?:\s+|=)")
 _PIP_INSTALL = re.compile(r"^(?:python3? -m pip|pip3?|uv pip) install\s")
 _SHELL_OPERATORS = re.compile(r"[;&|<>`$()]")
@@ -258,6 +273,7 @@ def remedies(failed: Candidate, log: str, tree: Tree) -> list[Candidate]:
     cures = (
         _metadata_cure,
         _pip_cure,
+        _override_cure,
         _command_cure,
         _module_cure,
         _setuptools_cure,
@@ -390,6 +406,38 @@ def _pip_cure(config: dict[str, Any], log: str, tree: Tree) -> Candidate | None:
     if unpin:
         return Candidate(f"{name} unpinned (pip: no {requirement} among {versions[:60]})", changed)
     return Candidate(f"without {name} (pip: none on the index)", changed)
+
+
+def _override_cure(config: dict[str, Any], log: str, _tree: Tree) -> Candidate | None:
+    unmet = list(_NO_VERSION_FOR.finditer(log))
+    install = list(config.get("install") or [])
+    by_uv = [_PIP_STEP.sub(_uv_step, step) for step in install]
+    if not unmet or by_uv == install:
+        return None
+    match = unmet[-1]  # the one that stopped the install
+    try:
+        requirement = Requirement(match.group("req"))
+    except InvalidRequirement:
+        return None
+    found = {v.strip() for v in match.group("found").split(",")} - {"none", ""}
+    if not found:
+        return None  # no version at all: nothing to override it with
+    release = _release(requirement)
+    override = f"{requirement.name}=={release}" if release in found else requirement.name
+    pre_install = [*(config.get("pre_install") or []), f"echo {shlex.quote(override)} >> {OVERRIDES_FILE}"]
+    env = {**(config.get("env") or {}), "UV_OVERRIDE": OVERRIDES_FILE}
+    pinned, parent = match.group("req"), match.group("parent")
+    label = f"uv overriding {pinned} with {override} (pip: no such version; from {parent})"
+    return Candidate(label, {**config, "pre_install": pre_install, "install": by_uv, "env": env})
+
+
+def _release(requirement: Requirement) -> str | None:
+    """The final release a `==` pin's dev, pre or post release belongs to (1.3.16.dev122 -> 1.3.16)."""
+    pins = [spec.version for spec in requirement.specifier if spec.operator == "=="]
+    try:
+        return Version(pins[0]).base_version if pins else None
+    except InvalidVersion:
+        return None
 
 
 def _command_cure(config: dict[str, Any], log: str, _tree: Tree) -> Candidate | None:

@@ -656,3 +656,32 @@ def test_the_uv_cure_reaches_the_pip_install_a_filtered_requirements_file_feeds(
     first = found.install_config["install"][0]
     assert " && uv pip install -r requirements-dev.txt.swegym" in first
     assert "python -m pip" not in first
+
+
+# pip 26 on dvc 2.0's own tests extra, which pins a moto dev build PyPI no longer has
+PINNED_BY_THE_PROJECT = (
+    'ERROR: Could not find a version that satisfies the requirement moto==1.3.16.dev122; extra == "tests"'
+    " (from dvc[tests]) (from versions: 1.3.14, 1.3.15, 1.3.16)\n"
+    'ERROR: No matching distribution found for moto==1.3.16.dev122; extra == "tests"\n'
+)
+
+
+def test_a_pin_in_a_package_s_own_metadata_that_no_version_meets_is_overridden_by_uv(tmp_path: Path) -> None:
+    (found,) = _remedies(PINNED_BY_THE_PROJECT)
+    assert found.label == (
+        "uv overriding moto==1.3.16.dev122 with moto==1.3.16 (pip: no such version; from dvc[tests])"
+    )
+    config = found.install_config
+    assert config["install"] == [
+        "uv pip install -r requirements-dev.txt -c constraints.txt",
+        "uv pip install -e .",
+    ]
+    assert config["env"] == {"UV_OVERRIDE": "/opt/swegym/overrides.txt"}
+    overrides = tmp_path / "overrides.txt"
+    (step,) = config["pre_install"]
+    subprocess.run(["bash", "-c", step.replace("/opt/swegym/overrides.txt", str(overrides))], check=True)
+    assert overrides.read_text() == "moto==1.3.16\n"
+    # a release the index lacks too: the name alone, which the cut-off bounds
+    (bare,) = _remedies(PINNED_BY_THE_PROJECT.replace(", 1.3.16)", ")"))
+    assert bare.label.startswith("uv overriding moto==1.3.16.dev122 with moto (")
+    assert _remedies(PINNED_BY_THE_PROJECT, config) == []  # its installs are uv's already

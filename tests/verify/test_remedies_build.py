@@ -13,6 +13,8 @@ the fixed candidate list. `acme/gpuish` has one test module for a GPU library th
 the project names and no index has: it is left out of the collection once installing it failed.
 `acme/legacy` pins a release whose metadata requires `six>=1.0.*`, a legacy specifier that pip
 24.1+ refuses (as omegaconf 2.1.0.dev26, hydra 1.1's, requires `PyYAML>=5.1.*`): uv installs it.
+`acme/devpin`'s own tests extra pins a dev build no index has (as dvc 2.0's pins moto 1.3.16.dev122):
+uv installs it with that pin overridden by its release.
 """
 
 from __future__ import annotations
@@ -41,7 +43,7 @@ from tests.versions.githistory import GitHistory, raw_row
 
 pytestmark = pytest.mark.docker
 REPO, VINTAGE, PLUGGED, GPUISH = "acme/stubby", "acme/vintage", "acme/plugged", "acme/gpuish"
-LEGACY = "acme/legacy"
+LEGACY, DEVPIN = "acme/legacy", "acme/devpin"
 OFF = PythonDownloads("off")
 GONE = "swegym-build-withdrawn-stubs"  # no index has it
 # a dependency pinned to a checkout on a host the build cannot reach (nothing listens there)
@@ -152,6 +154,24 @@ LEGACY_FILES: dict[str, str | bytes] = {
 }
 
 
+DEVPIN_FILES = {
+    "setup.py": """\
+from setuptools import setup
+
+setup(
+    name="devpin",
+    version="2.0",
+    packages=["devpin"],
+    extras_require={
+        "tests": ["pytest", "six==1.16.0.dev3"],
+    },
+)
+""",
+    "devpin/__init__.py": "",
+    "tests/test_devpin.py": "import six\n\n\ndef test_devpin():\n    assert six.__version__ == '1.16.0'\n",
+}
+
+
 @pytest.fixture(scope="module")
 def built(tmp_path_factory: pytest.TempPathFactory, docker_client: docker.DockerClient) -> Workspace:
     root = tmp_path_factory.mktemp("remedies")
@@ -169,13 +189,15 @@ def built(tmp_path_factory: pytest.TempPathFactory, docker_client: docker.Docker
         write_jsonl_atomically(workspace.raw_file(GPUISH), [raw_row(GPUISH, 1, gpuish, "2024-03-01")])
         legacy = GitHistory(workspace.mirror_dir(LEGACY)).commit(LEGACY_FILES, date="2024-09-01T10:00:00Z")
         write_jsonl_atomically(workspace.raw_file(LEGACY), [raw_row(LEGACY, 1, legacy, "2024-09-01")])
+        devpin = GitHistory(workspace.mirror_dir(DEVPIN)).commit(DEVPIN_FILES, date="2024-09-01T10:00:00Z")
+        write_jsonl_atomically(workspace.raw_file(DEVPIN), [raw_row(DEVPIN, 1, devpin, "2024-09-01")])
         state = StateStore(workspace.state_db)
         versions = run_versions(workspace, state, python=PythonOptions("nearest", OFF))
-        assert versions.outcomes == {"kept": 5}
+        assert versions.outcomes == {"kept": 6}
         options = VerifyOptions(VerifyLimits(max_attempts=4))
         summary = run_build(docker_client, workspace, state, read_versioned(workspace, None, None),
                             downloads=OFF, verify=options)  # fmt: skip
-    assert summary.outcomes == {"kept": 5}, summary.report.problems
+    assert summary.outcomes == {"kept": 6}, summary.report.problems
     return workspace
 
 
@@ -272,6 +294,21 @@ def test_a_release_pip_refuses_for_its_metadata_is_installed_by_uv(
     recipe = load_spec_file(built.draft_spec_file(LEGACY)).for_version("1.1")
     assert all(step.startswith("uv pip install") for step in recipe.install)  # the draft to copy
     image = read_built(built)["acme__legacy-1"].image  # the instance tier installed the project by uv too
+    out = docker_client.containers.run(image, ["bash", "-c", "cd /testbed && python -m pytest -q tests"],
+                                       network_mode="none", remove=True, user="swegym").decode()  # fmt: skip
+    assert "1 passed" in out
+
+
+def test_a_pin_of_the_project_s_own_extra_that_no_version_meets_is_overridden_by_uv(
+    built: Workspace, docker_client: docker.DockerClient
+) -> None:
+    [record] = read_verifications(built, DEVPIN).values()
+    cure = "uv overriding six==1.16.0.dev3 with six==1.16.0 (pip: no such version; from devpin[tests])"
+    attempts = [(a.label, a.outcome) for a in record.attempts]
+    assert attempts == [("as drafted", "env_build_failed"), (cure, "verified")]
+    recipe = load_spec_file(built.draft_spec_file(DEVPIN)).for_version("2.0")  # the draft to copy
+    assert dict(recipe.env) == {"UV_OVERRIDE": "/opt/swegym/overrides.txt"}
+    image = read_built(built)["acme__devpin-1"].image  # the instance tier's install kept the override
     out = docker_client.containers.run(image, ["bash", "-c", "cd /testbed && python -m pytest -q tests"],
                                        network_mode="none", remove=True, user="swegym").decode()  # fmt: skip
     assert "1 passed" in out
