@@ -86,7 +86,7 @@ ReadFile = Callable[[str], "str | None"]
 # Part of a drafted verification's inputs: bump it when a cure is added or changed, so a version
 # that failed with the older cures is tried again (a failure is otherwise reused, and an upgrade
 # would never reach it).
-CURES_REVISION = 3
+CURES_REVISION = 4
 
 
 class Tree(Protocol):
@@ -252,6 +252,8 @@ _NO_VERSION_FOR = re.compile(
     r"Could not find a version that satisfies the requirement (?P<req>[^\s;]+)(?:;[^(]*)?"
     r" \(from (?P<parent>[^)]+)\) \(from versions: (?P<found>[^)]*)\)"
 )
+# the env's constraints file (harness/env/Dockerfile: PIP_CONSTRAINT, UV_CONSTRAINT)
+CONSTRAINTS_FILE = "/opt/swegym/constraints.txt"
 # uv's overrides file (UV_OVERRIDE), written by the recipe's pre_install into the env image, where
 # the instance tier's project install reads it too
 OVERRIDES_FILE = "/opt/swegym/overrides.txt"
@@ -380,7 +382,13 @@ def _metadata_cure(config: dict[str, Any], log: str, _tree: Tree) -> Candidate |
         return None
     name, version = refused[-1].group("name"), refused[-1].group("version")
     return Candidate(f"uv for pip's installs (pip refused {name} {version}: invalid metadata)",
-                     {**config, "install": by_uv})  # fmt: skip
+                     {**config, "install": by_uv, "env": _uv_env(config)})  # fmt: skip
+
+
+def _uv_env(config: dict[str, Any]) -> dict[str, str]:
+    """The recipe's env, with the env's constraints on uv's isolated builds too: pip applies
+    PIP_CONSTRAINT to build dependencies, uv's UV_CONSTRAINT does not (setuptools<81 would be lost)."""
+    return {**(config.get("env") or {}), "UV_BUILD_CONSTRAINT": CONSTRAINTS_FILE}
 
 
 def _uv_step(match: re.Match[str]) -> str:
@@ -425,7 +433,7 @@ def _override_cure(config: dict[str, Any], log: str, _tree: Tree) -> Candidate |
     release = _release(requirement)
     override = f"{requirement.name}=={release}" if release in found else requirement.name
     pre_install = [*(config.get("pre_install") or []), f"echo {shlex.quote(override)} >> {OVERRIDES_FILE}"]
-    env = {**(config.get("env") or {}), "UV_OVERRIDE": OVERRIDES_FILE}
+    env = {**_uv_env(config), "UV_OVERRIDE": OVERRIDES_FILE}
     pinned, parent = match.group("req"), match.group("parent")
     label = f"uv overriding {pinned} with {override} (pip: no such version; from {parent})"
     return Candidate(label, {**config, "pre_install": pre_install, "install": by_uv, "env": env})

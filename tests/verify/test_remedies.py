@@ -644,8 +644,9 @@ def test_a_release_pip_refuses_for_its_metadata_is_installed_by_uv_not_unpinned(
         "uv pip install -e .",
         "env -u UV_FIND_LINKS uv pip install --no-deps 'x<2'",
     ]
-    assert {k: v for k, v in found.install_config.items() if k != "install"} == {
-        k: v for k, v in config.items() if k != "install"
+    assert found.install_config["env"] == {"UV_BUILD_CONSTRAINT": "/opt/swegym/constraints.txt"}
+    assert {k: v for k, v in found.install_config.items() if k not in ("install", "env")} == {
+        k: v for k, v in config.items() if k not in ("install", "env")
     }
     assert _remedies(REFUSED, found.install_config) == []  # nothing left for pip to refuse
 
@@ -676,7 +677,10 @@ def test_a_pin_in_a_package_s_own_metadata_that_no_version_meets_is_overridden_b
         "uv pip install -r requirements-dev.txt -c constraints.txt",
         "uv pip install -e .",
     ]
-    assert config["env"] == {"UV_OVERRIDE": "/opt/swegym/overrides.txt"}
+    assert config["env"] == {
+        "UV_BUILD_CONSTRAINT": "/opt/swegym/constraints.txt",
+        "UV_OVERRIDE": "/opt/swegym/overrides.txt",
+    }
     overrides = tmp_path / "overrides.txt"
     (step,) = config["pre_install"]
     subprocess.run(["bash", "-c", step.replace("/opt/swegym/overrides.txt", str(overrides))], check=True)

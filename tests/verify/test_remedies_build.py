@@ -307,7 +307,10 @@ def test_a_pin_of_the_project_s_own_extra_that_no_version_meets_is_overridden_by
     attempts = [(a.label, a.outcome) for a in record.attempts]
     assert attempts == [("as drafted", "env_build_failed"), (cure, "verified")]
     recipe = load_spec_file(built.draft_spec_file(DEVPIN)).for_version("2.0")  # the draft to copy
-    assert dict(recipe.env) == {"UV_OVERRIDE": "/opt/swegym/overrides.txt"}
+    assert dict(recipe.env) == {
+        "UV_BUILD_CONSTRAINT": "/opt/swegym/constraints.txt",
+        "UV_OVERRIDE": "/opt/swegym/overrides.txt",
+    }
     image = read_built(built)["acme__devpin-1"].image  # the instance tier's install kept the override
     out = docker_client.containers.run(image, ["bash", "-c", "cd /testbed && python -m pytest -q tests"],
                                        network_mode="none", remove=True, user="swegym").decode()  # fmt: skip
