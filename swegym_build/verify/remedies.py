@@ -376,13 +376,19 @@ def _ere_literal(text: str) -> str:
 
 def _metadata_cure(config: dict[str, Any], log: str, _tree: Tree) -> Candidate | None:
     refused = list(_INVALID_METADATA.finditer(log))
-    install = list(config.get("install") or [])
-    by_uv = [_PIP_STEP.sub(_uv_step, step) for step in install]
-    if not refused or by_uv == install:
+    by_uv = _installs_by_uv(config)
+    if not refused or by_uv is None:
         return None
     name, version = refused[-1].group("name"), refused[-1].group("version")
     return Candidate(f"uv for pip's installs (pip refused {name} {version}: invalid metadata)",
                      {**config, "install": by_uv, "env": _uv_env(config)})  # fmt: skip
+
+
+def _installs_by_uv(config: dict[str, Any]) -> list[str] | None:
+    """The recipe's install commands with their pip installs done by uv; None when it has none."""
+    install = list(config.get("install") or [])
+    by_uv = [_PIP_STEP.sub(_uv_step, step) for step in install]
+    return None if by_uv == install else by_uv
 
 
 def _uv_env(config: dict[str, Any]) -> dict[str, str]:
@@ -418,9 +424,8 @@ def _pip_cure(config: dict[str, Any], log: str, tree: Tree) -> Candidate | None:
 
 def _override_cure(config: dict[str, Any], log: str, _tree: Tree) -> Candidate | None:
     unmet = list(_NO_VERSION_FOR.finditer(log))
-    install = list(config.get("install") or [])
-    by_uv = [_PIP_STEP.sub(_uv_step, step) for step in install]
-    if not unmet or by_uv == install:
+    by_uv = _installs_by_uv(config)
+    if not unmet or by_uv is None:
         return None
     match = unmet[-1]  # the one that stopped the install
     try:

@@ -201,6 +201,13 @@ def built(tmp_path_factory: pytest.TempPathFactory, docker_client: docker.Docker
     return workspace
 
 
+def _as_test_user(client: docker.DockerClient, image: str, script: str) -> str:
+    """What `script` prints in a container of `image`, run as the test user with no network."""
+    out: bytes = client.containers.run(image, ["bash", "-c", script], network_mode="none", remove=True,
+                                       user="swegym")  # fmt: skip
+    return out.decode()
+
+
 def test_each_failure_s_cure_is_tried_next_and_the_winner_recorded(built: Workspace) -> None:
     [record] = read_verifications(built, REPO).values()
     assert [(a.label, a.outcome) for a in record.attempts] == [
@@ -224,8 +231,7 @@ def test_the_repository_s_requirements_file_is_not_edited_in_the_image(
         "cd /testbed && cat requirements-dev.txt && git status --porcelain && python -m pytest -q tests"
         " && python -c 'import six; print(six.__version__)'"  # the checkout's package, from the index
     )
-    out = docker_client.containers.run(image, ["bash", "-c", script], network_mode="none", remove=True,
-                                       user="swegym").decode()  # fmt: skip
+    out = _as_test_user(docker_client, image, script)
     assert out.startswith(REQUIREMENTS)
     assert ".swegym" not in out and "1 passed" in out
     assert out.rstrip().endswith("1.16.0")
@@ -243,8 +249,7 @@ def test_a_setuptools_warning_the_era_did_not_have_gets_the_era_s_setuptools(
     image = read_built(built)["acme__vintage-1"].image
     version = "python -c 'import setuptools; print(setuptools.__version__)'"
     script = f"cd /testbed && {version} && python -m pytest -q tests"
-    out = docker_client.containers.run(image, ["bash", "-c", script], network_mode="none", remove=True,
-                                       user="swegym").decode()  # fmt: skip
+    out = _as_test_user(docker_client, image, script)
     major = int(out.split()[0].split(".")[0])
     assert major < 67 and "1 passed" in out  # June 2022's setuptools (62), not the env's newest
 
@@ -262,8 +267,7 @@ def test_an_editable_finder_pytest_cannot_rewrite_gets_its_warning_ignored(
     command = load_spec_file(built.draft_spec_file(PLUGGED)).for_version("1.2").effective_test_cmd
     assert command.endswith(" -W ignore::pytest.PytestAssertRewriteWarning")
     image = read_built(built)["acme__plugged-1"].image
-    out = docker_client.containers.run(image, ["bash", "-c", f"cd /testbed && {command} -q tests"],
-                                       network_mode="none", remove=True, user="swegym").decode()  # fmt: skip
+    out = _as_test_user(docker_client, image, f"cd /testbed && {command} -q tests")
     assert "1 passed" in out
 
 
@@ -294,8 +298,7 @@ def test_a_release_pip_refuses_for_its_metadata_is_installed_by_uv(
     recipe = load_spec_file(built.draft_spec_file(LEGACY)).for_version("1.1")
     assert all(step.startswith("uv pip install") for step in recipe.install)  # the draft to copy
     image = read_built(built)["acme__legacy-1"].image  # the instance tier installed the project by uv too
-    out = docker_client.containers.run(image, ["bash", "-c", "cd /testbed && python -m pytest -q tests"],
-                                       network_mode="none", remove=True, user="swegym").decode()  # fmt: skip
+    out = _as_test_user(docker_client, image, "cd /testbed && python -m pytest -q tests")
     assert "1 passed" in out
 
 
@@ -312,6 +315,5 @@ def test_a_pin_of_the_project_s_own_extra_that_no_version_meets_is_overridden_by
         "UV_OVERRIDE": "/opt/swegym/overrides.txt",
     }
     image = read_built(built)["acme__devpin-1"].image  # the instance tier's install kept the override
-    out = docker_client.containers.run(image, ["bash", "-c", "cd /testbed && python -m pytest -q tests"],
-                                       network_mode="none", remove=True, user="swegym").decode()  # fmt: skip
+    out = _as_test_user(docker_client, image, "cd /testbed && python -m pytest -q tests")
     assert "1 passed" in out
