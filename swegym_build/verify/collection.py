@@ -36,6 +36,7 @@ from swegym_build.interrupt import remove, tracked
 from swegym_build.labels import tier_labels
 from swegym_build.testpaths import is_test_path
 from swegym_build.validate.parsers.text import clean_lines
+from swegym_build.verify.invocations import invoked_roots
 
 log = logging.getLogger(__name__)
 
@@ -106,8 +107,9 @@ def collection_paths(
     modules that pytest would walk into (not matched by `norecursedirs`), as validate gives it
     test files. A conftest then counts as pytest counts it in a validate run (an initial conftest,
     whose `pytest_addoption` takes effect: modin's in `modin/`), not as one found while walking the
-    whole tree. Empty (the whole tree, pytest's own choice) when a test module sits at the top or
-    the pytest config names `testpaths`."""
+    whole tree. When the project's own pytest runs name folders (`invoked_roots`), only those are
+    given: a source module named like a test stays out. Empty (the whole tree, pytest's own
+    choice) when a test module sits at the top or the pytest config names `testpaths`."""
     modules = [
         path
         for path in files
@@ -126,6 +128,9 @@ def collection_paths(
     skipped = ini.get("norecursedirs", _PYTEST_NORECURSE)
     ignored = [*_addopts_ignores(ini.get("addopts", [])), *_conftest_ignores(read("conftest.py") or "")]
     roots = {path.split("/", 1)[0] for path in modules}
+    invoked = invoked_roots(files, read)
+    if invoked and roots & invoked:
+        roots &= invoked
     walked = (
         root
         for root in roots

@@ -29,7 +29,7 @@ def read_nox(snap: Snapshot, found: Findings) -> None:
     except SyntaxError as exc:
         found.warn(f"{SOURCE} does not parse, not read: {exc.msg} (line {exc.lineno})")
         return
-    for function in _test_functions(tree):
+    for function in nox_test_sessions(tree):
         source = f"{SOURCE} session {function.name}"
         for call in _calls(function):
             method = call.func.attr if isinstance(call.func, ast.Attribute) else ""
@@ -39,7 +39,7 @@ def read_nox(snap: Snapshot, found: Findings) -> None:
                 take_runner(found, " ".join(_literals(call, None, source)), source)
 
 
-def _test_functions(tree: ast.Module) -> list[ast.FunctionDef]:
+def nox_test_sessions(tree: ast.Module) -> list[ast.FunctionDef]:
     """The test sessions (decorated `@nox.session`, not docs/lint; in a file without decorators,
     the functions taking a `session`) and the helpers of this file they call, in file order."""
     functions = {node.name: node for node in tree.body if isinstance(node, ast.FunctionDef)}

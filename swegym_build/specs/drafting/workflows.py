@@ -84,7 +84,7 @@ def matrix_pythons(jobs: list[Job]) -> list[tuple[str, list[str]]]:
     """(workflow file, Python versions of its test jobs' matrices) for each test job with one."""
     found: list[tuple[str, list[str]]] = []
     for job in jobs:
-        if not _is_test_job(job):
+        if not is_test_job(job):
             continue
         versions = _python_axis(_matrix(job))
         if versions:
@@ -95,7 +95,7 @@ def matrix_pythons(jobs: list[Job]) -> list[tuple[str, list[str]]]:
 def read_workflow_installs(snap: Snapshot, found: Findings, jobs: list[Job], python: str) -> None:
     """Requirement files, project extras, packages and apt packages installed by test jobs."""
     for job in jobs:
-        if not _is_test_job(job):
+        if not is_test_job(job):
             continue
         context = _Context(python, {**job.workflow_env, **_string_map(job.body.get("env"))}, _matrix(job))
         for step in job.body.get("steps") or []:
@@ -266,7 +266,7 @@ def _lines(script: str) -> list[str]:
     return [line.strip() for line in joined.splitlines() if line.strip()]
 
 
-def _is_test_job(job: Job) -> bool:
+def is_test_job(job: Job) -> bool:
     names = (job.path.rsplit("/", 1)[-1], job.name, str(job.body.get("name", "")))
     if any(_NOT_TESTS.search(name) for name in names):
         return False
