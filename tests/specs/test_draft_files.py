@@ -565,3 +565,18 @@ def test_a_warning_repeated_by_drafts_at_other_commits_is_logged_once(
     assert len(logged) == 1
     # each draft's header still names it
     assert all(any("matrix.missing" in w for w in spec.warnings) for spec in drafts)
+
+
+@pytest.mark.parametrize(
+    "extras",
+    [
+        "extras_require={'tests': ['pytest', 'six'], 'docs': ['sphinx']},",
+        "extras_require={\n        'docs': ['sphinx'],\n        'tests': ['pytest'],\n    },",
+    ],
+    ids=["one line", "over lines"],
+)
+def test_the_test_extra_of_a_setup_py_dict_is_installed(history: GitHistory, extras: str) -> None:
+    setup = f"from setuptools import setup\n\nsetup(\n    name='widget',\n    {extras}\n)\n"
+    commit = history.commit({"setup.py": setup, "tests/test_w.py": ""}, date=DATE_2023)
+    recipe = draft_spec(history.path, commit, "acme/widget").for_version("1.0")
+    assert recipe.install == ("python -m pip install -e '.[tests]'",)

@@ -23,6 +23,9 @@ _REQUIREMENTS_FILE = re.compile(
     r"^(?:[^/]*requirements[^/]*\.txt|requirements/[^/]+\.txt)$",
     re.IGNORECASE,
 )
+# setup.py's literal extras_require dict: on one line, or over lines up to a `}` opening one
+_SETUP_PY_EXTRAS = re.compile(r"extras_require\s*=\s*(\{[^\n]*\}|\{.*?\n\s*\})", re.DOTALL)
+_EXTRA_NAME = re.compile(r"['\"]([\w.-]+)['\"]\s*:")
 _TESTISH = re.compile(r"test|dev|ci", re.IGNORECASE)
 _DOCSISH = re.compile(r"doc|lint|release|bench", re.IGNORECASE)
 
@@ -93,9 +96,9 @@ def _read_setup_py(snap: Snapshot, found: Findings) -> tuple[str, list[str]] | N
     # setup.py is code: only literal strings are trusted, nothing is evaluated
     requires = re.search(r"python_requires\s*=\s*['\"]([^'\"]+)['\"]", text)
     _take_requires(found, requires.group(1) if requires else None)
-    extras_block = re.search(r"extras_require\s*=\s*(\{.*?\n\s*\})", text, re.DOTALL)
+    extras_block = _SETUP_PY_EXTRAS.search(text)
     if extras_block:
-        names = re.findall(r"['\"]([\w.-]+)['\"]\s*:", extras_block.group(1))
+        names = _EXTRA_NAME.findall(extras_block.group(1))
         _take_extras(found, dict.fromkeys(names, ""), "setup.py extras_require")
     return "setup.py", _classifier_versions(re.findall(r"Programming Language :: Python :: [\d.]+", text))
 
@@ -186,9 +189,9 @@ def declared_extras(snap: Snapshot) -> list[str]:
             pass
     text = snap.read("setup.py")
     if text is not None:
-        block = re.search(r"extras_require\s*=\s*(\{.*?\n\s*\})", text, re.DOTALL)
+        block = _SETUP_PY_EXTRAS.search(text)
         if block:
-            names.update(re.findall(r"['\"]([\w.-]+)['\"]\s*:", block.group(1)))
+            names.update(_EXTRA_NAME.findall(block.group(1)))
     return sorted(names)
 
 
