@@ -251,9 +251,14 @@ class _Builder:
             self.repo, self.version, self.setup_commit, config, base, tree_commit=self.tree_commit
         )
         self.notify(f"env image {self.repo} {self.version} ({candidate.label})")
+
+        def attempt(message: str) -> None:
+            # a loop's attempts all install: the status line (and its heartbeat) says whose install
+            self.notify(f"{message} ({_short(candidate.label)})")
+
         try:
             image = ensure_env_image(self.client, recipe, self.workspace.mirror_dir(self.repo), log_file,
-                                     self.notify, timeout=min(INSTALL_TIMEOUT, seconds_left))  # fmt: skip
+                                     attempt, timeout=min(INSTALL_TIMEOUT, seconds_left))  # fmt: skip
         except GitError as error:
             # the tree cannot be cut from the mirror (objects missing): every candidate needs it
             raise AttemptFailed(ENV_FAILED, str(error), final=True) from error
@@ -294,9 +299,15 @@ class _Builder:
                     self.client.images.remove(probe.tag)
 
     def _collect_in(self, image: str, candidate: Candidate, log_file: Path) -> CollectionCheck:
-        self.notify(f"collecting the tests of {self.repo} {self.version} in {image}")
+        self.notify(
+            f"collecting the tests of {self.repo} {self.version} in {image} ({_short(candidate.label)})"
+        )
         limits = ContainerLimits(timeout=COLLECTION_TIMEOUT)
         return check_collection(self.client, image, candidate.install_config, limits, log_file, self.paths)
+
+
+def _short(label: str, width: int = 70) -> str:
+    return label if len(label) <= width else f"{label[: width - 1]}…"
 
 
 def _reuse(builder: _Builder, previous: EnvVerification, allowed: int) -> VersionEnv | None:
