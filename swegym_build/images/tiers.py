@@ -94,9 +94,12 @@ SETUPTOOLS_CONSTRAINT = "setuptools<81"
 
 def pip_constraints(spec_constraints: Sequence[str]) -> list[str]:
     """The env's constraint file: the spec's, and setuptools below 81 unless the spec says."""
-    # (setuptools itself: `setuptools-scm<8` is another package, `\b` would take it for it)
-    own = any(re.match(r"setuptools(?![\w.-])", c.strip(), re.IGNORECASE) for c in spec_constraints)
-    return [*spec_constraints, *([] if own else [SETUPTOOLS_CONSTRAINT])]
+    return [*spec_constraints, *([] if constrains_setuptools(spec_constraints) else [SETUPTOOLS_CONSTRAINT])]
+
+
+def constrains_setuptools(constraints: Sequence[str]) -> bool:
+    """Whether one of `constraints` is setuptools' own (`setuptools-scm<8` is another package's)."""
+    return any(re.match(r"setuptools(?![\w.-])", c.strip(), re.IGNORECASE) for c in constraints)
 
 
 def install_steps(commands: list[str]) -> list[str]:

@@ -76,6 +76,7 @@ from packaging.requirements import InvalidRequirement, Requirement
 from packaging.utils import canonicalize_name, parse_sdist_filename, parse_wheel_filename
 from packaging.version import InvalidVersion, Version
 
+from swegym_build.images.tiers import constrains_setuptools
 from swegym_build.specs.drafting.metadata import requirement_files
 from swegym_build.testpaths import is_test_path
 from swegym_build.verify.candidates import Candidate
@@ -86,7 +87,7 @@ ReadFile = Callable[[str], "str | None"]
 # Part of a drafted verification's inputs: bump it when a cure is added or changed, so a version
 # that failed with the older cures is tried again (a failure is otherwise reused, and an upgrade
 # would never reach it).
-CURES_REVISION = 4
+CURES_REVISION = 5
 
 
 class Tree(Protocol):
@@ -176,6 +177,24 @@ _VENDORED = re.compile(r"No module named '(?:pkg_resources|setuptools)\._vendor\
 # the venv's setuptools as the cut-off had it (not the find-links one, which carries no date)
 # (forced: the newest below 81 already meets `<81`, and pip keeps what meets a requirement)
 ERA_SETUPTOOLS = "env -u PIP_FIND_LINKS python -m pip install --force-reinstall --no-deps 'setuptools<81'"
+# setuptools >= 66 (packaging 22+ inside) refusing a legacy specifier in a package's own metadata
+# (yamllint 1.26.1's `python_requires = >=3.5.*`, in hydra 1.1's env): 65 is the last release that
+# reads them, and has PEP 660 editables (64+). As a constraint it holds for the env's setuptools and
+# the prep image's find-links get 65 (downloaded under the constraints, with no cut-off: 65 came
+# out after some eras'); isolated builds take the file when told: pip 26 no longer applies
+# PIP_CONSTRAINT to them (PIP_BUILD_CONSTRAINT does), nor does uv UV_CONSTRAINT.
+# a distribution whose build failed: pip's forms (a wheel, an editable, the metadata step, the
+# summaries) and uv's, which names the pin (`Failed to build `lxml==4.2.3``)
+_BUILD_FAILED = re.compile(
+    r"Failed building (?:wheel|editable) for (?P<wheel>[A-Za-z0-9][\w.-]*)"
+    r"|Failed to build '(?P<step>[A-Za-z0-9][\w.-]*)' when"
+    r"|for some pyproject\.toml based projects(?: \(|\s*╰─> )(?P<some>[A-Za-z0-9][\w.-]*)"
+    r"|Failed to build `(?P<uv>[A-Za-z0-9][\w.-]*)(?:\[[^\]]*\])?=="
+    r"|^Failed to build (?P<summary>[A-Za-z0-9][\w.-]*)$",
+    re.MULTILINE,
+)
+_LEGACY_SPECIFIER = re.compile(r"InvalidSpecifier: Invalid specifier: '(?P<spec>[^']+)'")
+LEGACY_SPECIFIER_SETUPTOOLS = "setuptools<66"
 _EDITABLE_FINDER = re.compile(r"Module already imported so cannot be rewritten: __editable__")
 _REWRITE_IGNORED = "-W ignore::pytest.PytestAssertRewriteWarning"
 _UNKNOWN_OPTION = re.compile(r"error: unrecognized arguments: (?P<options>.+)")
@@ -268,7 +287,9 @@ def remedies(failed: Candidate, log: str, tree: Tree) -> list[Candidate]:
     """What the log of `failed`'s attempt says to try next (none when it names no cure)."""
     config = failed.install_config
     host = unreachable_host(log)
-    cure = _url_cure(config, host, tree) if host is not None else None
+    cure = (
+        (_url_cure(config, host, tree) or _url_override_cure(config, host, log)) if host is not None else None
+    )
     if cure is not None:
         # the install stopped on the network: taking what it fetched there from the index comes first
         return [cure]
@@ -276,6 +297,8 @@ def remedies(failed: Candidate, log: str, tree: Tree) -> list[Candidate]:
         _metadata_cure,
         _pip_cure,
         _override_cure,
+        _legacy_specifier_cure,
+        _unbuilt_pin_cure,
         _command_cure,
         _module_cure,
         _setuptools_cure,
@@ -424,8 +447,7 @@ def _pip_cure(config: dict[str, Any], log: str, tree: Tree) -> Candidate | None:
 
 def _override_cure(config: dict[str, Any], log: str, _tree: Tree) -> Candidate | None:
     unmet = list(_NO_VERSION_FOR.finditer(log))
-    by_uv = _installs_by_uv(config)
-    if not unmet or by_uv is None:
+    if not unmet:
         return None
     match = unmet[-1]  # the one that stopped the install
     try:
@@ -437,11 +459,44 @@ def _override_cure(config: dict[str, Any], log: str, _tree: Tree) -> Candidate |
         return None  # no version at all: nothing to override it with
     release = _release(requirement)
     override = f"{requirement.name}=={release}" if release in found else requirement.name
-    pre_install = [*(config.get("pre_install") or []), f"echo {shlex.quote(override)} >> {OVERRIDES_FILE}"]
-    env = {**_uv_env(config), "UV_OVERRIDE": OVERRIDES_FILE}
+    changed = _with_overrides(config, [override])
+    if changed is None:
+        return None
     pinned, parent = match.group("req"), match.group("parent")
-    label = f"uv overriding {pinned} with {override} (pip: no such version; from {parent})"
-    return Candidate(label, {**config, "pre_install": pre_install, "install": by_uv, "env": env})
+    return Candidate(f"uv overriding {pinned} with {override} (pip: no such version; from {parent})", changed)
+
+
+def _url_override_cure(config: dict[str, Any], host: str, log: str) -> Candidate | None:
+    """A requirement by URL on `host` (out of reach) that no recipe line names, held by a
+    package's own metadata (dvc 2.0's gdrive extra: `gdrivefs @ git+https://github.com/...`):
+    uv installs it from the index by name, overriding the URL."""
+    held = re.compile(
+        rf"(?P<name>[A-Za-z0-9][A-Za-z0-9._-]*)(?:\[[^\]]*\])? ?@ ?(?:(?:git|hg|svn|bzr)\+)?[a-z]+://"
+        rf"(?:[^/@\s]*@)?{re.escape(host)}[/:]",
+        re.IGNORECASE,
+    )
+    names = list(dict.fromkeys(match.group("name") for match in held.finditer(log)))
+    changed = _with_overrides(config, names) if names else None
+    if changed is None:
+        return None
+    return Candidate(f"uv overriding {' '.join(names)} by the index's ({host} unreachable)", changed,
+                     avoids_host=host)  # fmt: skip
+
+
+def _with_overrides(config: dict[str, Any], overrides: list[str]) -> dict[str, Any] | None:
+    """The recipe installing by uv with `overrides` added to the env's overrides file (the
+    instance tier's install reads it too); None when no install is pip's or uv's."""
+    install = list(config.get("install") or [])
+    by_uv = _installs_by_uv(config) or (
+        install if any("uv pip install" in step for step in install) else None
+    )
+    written = " ".join(config.get("pre_install") or [])
+    lines = [f"echo {shlex.quote(line)} >> {OVERRIDES_FILE}" for line in overrides]
+    new = [line for line in lines if line not in written]
+    if by_uv is None or not new:
+        return None
+    env = {**_uv_env(config), "UV_OVERRIDE": OVERRIDES_FILE}
+    return {**config, "pre_install": [*(config.get("pre_install") or []), *new], "install": by_uv, "env": env}
 
 
 def _release(requirement: Requirement) -> str | None:
@@ -451,6 +506,46 @@ def _release(requirement: Requirement) -> str | None:
         return Version(pins[0]).base_version if pins else None
     except InvalidVersion:
         return None
+
+
+def _legacy_specifier_cure(config: dict[str, Any], log: str, _tree: Tree) -> Candidate | None:
+    refused = list(_LEGACY_SPECIFIER.finditer(log))
+    constraints = list(config.get("pip_constraints") or [])
+    if not refused or constrains_setuptools(constraints):
+        return None  # no such failure, or the recipe chose its setuptools
+    spec = refused[-1].group("spec")
+    env = {**_uv_env(config), "PIP_BUILD_CONSTRAINT": CONSTRAINTS_FILE}
+    changed = {**config, "pip_constraints": [*constraints, LEGACY_SPECIFIER_SETUPTOOLS], "env": env}
+    return Candidate(
+        f"{LEGACY_SPECIFIER_SETUPTOOLS} (a build refused the legacy specifier {spec!r})", changed
+    )
+
+
+def _unbuilt_pin_cure(config: dict[str, Any], log: str, tree: Tree) -> Candidate | None:
+    """A release the recipe pins that does not build here (lxml 4.2.3's C on Python 3.9, moto 1.x's
+    requirements-dev.txt): unpinned, the cut-off takes the era's newest, which may have a wheel."""
+    for match in reversed(list(_BUILD_FAILED.finditer(log))):
+        name = next(group for group in match.groups() if group)
+        version = _pinned_version(config, name, tree)
+        changed = _change_requirement(config, name, True, tree.read) if version else None
+        if changed is not None:
+            return Candidate(f"{name} unpinned ({name}=={version} did not build)", changed)
+    return None
+
+
+def _pinned_version(config: dict[str, Any], name: str, tree: Tree) -> str | None:
+    """The release the recipe pins `name` to (`==`), in its packages, commands or requirements files."""
+    pin = re.compile(
+        rf"^\s*['\"]?{_spelled(canonicalize_name(name))}(?:\[[^\]]*\])?\s*==\s*([^\s;#,'\"]+)", re.I
+    )
+    words = [*(config.get("pip_packages") or []), *" ".join(config.get("install") or []).split()]
+    lines = [
+        line
+        for path in sorted(_installed_files(config, tree))
+        for line in (tree.read(path) or "").splitlines()
+    ]
+    found = (pin.match(text) for text in [*words, *lines])
+    return next((match.group(1) for match in found if match), None)
 
 
 def _command_cure(config: dict[str, Any], log: str, _tree: Tree) -> Candidate | None:

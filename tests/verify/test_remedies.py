@@ -689,3 +689,96 @@ def test_a_pin_in_a_package_s_own_metadata_that_no_version_meets_is_overridden_b
     (bare,) = _remedies(PINNED_BY_THE_PROJECT.replace(", 1.3.16)", ")"))
     assert bare.label.startswith("uv overriding moto==1.3.16.dev122 with moto (")
     assert _remedies(PINNED_BY_THE_PROJECT, config) == []  # its installs are uv's already
+
+
+# a dependency by URL that a package's own metadata holds, on a host out of reach: pip's and uv's logs
+HELD_BY_PIP = (
+    "Collecting gdrivefs@ git+https://github.com/intake/gdrivefs.git (from dvc[gdrive])\n"
+    "  Cloning https://github.com/intake/gdrivefs.git to /tmp/pip-install-x/gdrivefs_1\n"
+    "  fatal: unable to access 'https://github.com/intake/gdrivefs.git/':"
+    " Could not resolve host: github.com\n"
+)
+HELD_BY_UV = (
+    "error: Failed to download and build `gdrivefs @ git+https://github.com/intake/gdrivefs.git`\n"
+    "  cause: Git operation failed\n"
+    "         fatal: unable to access 'https://github.com/intake/gdrivefs.git/':"
+    " Could not resolve host: github.com\n"
+)
+
+
+@pytest.mark.parametrize("log", [HELD_BY_PIP, HELD_BY_UV], ids=["pip", "uv"])
+def test_a_url_dependency_no_recipe_line_names_on_a_host_out_of_reach_is_overridden_by_name(
+    log: str, tmp_path: Path
+) -> None:
+    (found,) = _remedies(log)
+    assert found.label == "uv overriding gdrivefs by the index's (github.com unreachable)"
+    assert found.avoids_host == "github.com"  # the loop goes on past the host with it
+    assert found.install_config["install"][1] == "uv pip install -e ."
+    # after the pin override, with uv's installs already: the file gets the name as well
+    (pinned,) = _remedies(PINNED_BY_THE_PROJECT)
+    (both,) = _remedies(log, pinned.install_config)
+    assert both.install_config["install"] == pinned.install_config["install"]
+    overrides = tmp_path / "overrides.txt"
+    for step in both.install_config["pre_install"]:
+        subprocess.run(["bash", "-c", step.replace("/opt/swegym/overrides.txt", str(overrides))], check=True)
+    assert overrides.read_text() == "moto==1.3.16\ngdrivefs\n"
+    assert _remedies(log, both.install_config) == []  # overridden already: nothing new to try
+
+
+# uv building yamllint 1.26.1's sdist (hydra 1.1's env) under setuptools 80
+LEGACY_SPECIFIER = (
+    "  × Failed to build `yamllint==1.26.1`\n"
+    "  ├─▶ The build backend returned an error\n"
+    "  ╰─▶ Call to `setuptools.build_meta:__legacy__.build_wheel` failed (exit status: 1)\n"
+    '         raise InvalidSpecifier(f"Invalid specifier: {spec!r}")\n'
+    "         packaging.specifiers.InvalidSpecifier: Invalid specifier: '>=3.5.*'\n"
+)
+
+
+def test_a_build_refusing_a_legacy_specifier_gets_the_last_setuptools_that_reads_them() -> None:
+    (found,) = _remedies(LEGACY_SPECIFIER)
+    assert found.label == "setuptools<66 (a build refused the legacy specifier '>=3.5.*')"
+    assert found.install_config["pip_constraints"] == ["setuptools<66"]
+    assert found.install_config["install"] == RECIPE["install"]
+    # every isolated build takes the constraints, pip's and uv's
+    assert found.install_config["env"] == {
+        "PIP_BUILD_CONSTRAINT": "/opt/swegym/constraints.txt",
+        "UV_BUILD_CONSTRAINT": "/opt/swegym/constraints.txt",
+    }
+    assert _remedies(LEGACY_SPECIFIER, found.install_config) == []
+    chosen = {**RECIPE, "pip_constraints": ["numpy<2", "setuptools<60"]}
+    assert _remedies(LEGACY_SPECIFIER, chosen) == []  # the recipe chose its setuptools
+    scm = {**RECIPE, "pip_constraints": ["setuptools-scm<8"]}
+    assert _remedies(LEGACY_SPECIFIER, scm)[0].install_config["pip_constraints"] == [
+        "setuptools-scm<8",
+        "setuptools<66",
+    ]
+
+
+# pip 26 on moto 1.3's requirements-dev.txt under Python 3.9: lxml 4.2.3's C predates it
+UNBUILT_PIN = (
+    "Collecting lxml==4.2.3 (from -r requirements-dev.txt (line 2))\n"
+    "  Downloading lxml-4.2.3.tar.gz (4.4 MB)\n"
+    "      src/lxml/etree.c:289:12: error: 'PyTypeObject' has no member named 'tp_print'\n"
+    "      error: command '/usr/bin/gcc' failed with exit code 1\n"
+    "  ERROR: Failed building wheel for lxml\n"
+    "Failed to build lxml\n"
+    "ERROR: Failed to build installable wheels for some pyproject.toml based projects (lxml)\n"
+)
+
+
+def test_a_pinned_release_that_does_not_build_is_unpinned_where_the_recipe_pins_it(tmp_path: Path) -> None:
+    tree = Tree({**FILES, "requirements-dev.txt": "-r requirements-min.txt\nlxml==4.2.3\npytest>=7\n"})
+    (found,) = remedies(Candidate("as drafted", RECIPE), UNBUILT_PIN, tree)
+    assert found.label == "lxml unpinned (lxml==4.2.3 did not build)"
+    _write(tmp_path)
+    (tmp_path / "requirements-dev.txt").write_text(tree["requirements-dev.txt"])
+    filtering = found.install_config["install"][0].split(" && ")[0]
+    subprocess.run(["bash", "-c", filtering], cwd=tmp_path, check=True)
+    assert (tmp_path / "requirements-dev.txt.swegym").read_text().splitlines()[1].strip() == "lxml"
+    # uv's form names the pin itself
+    (by_uv,) = remedies(Candidate("as drafted", RECIPE), "error: Failed to build `lxml==4.2.3`\n", tree)
+    assert by_uv.label == found.label
+    # a pin in some package's own metadata, or a project's own build: nothing the recipe can unpin
+    assert _remedies(UNBUILT_PIN) == []
+    assert _remedies("  ERROR: Failed building editable for widget\n") == []

@@ -14,7 +14,13 @@ the project names and no index has: it is left out of the collection once instal
 `acme/legacy` pins a release whose metadata requires `six>=1.0.*`, a legacy specifier that pip
 24.1+ refuses (as omegaconf 2.1.0.dev26, hydra 1.1's, requires `PyYAML>=5.1.*`): uv installs it.
 `acme/devpin`'s own tests extra pins a dev build no index has (as dvc 2.0's pins moto 1.3.16.dev122):
-uv installs it with that pin overridden by its release.
+uv installs it with that pin overridden by its release. `acme/urlpin`'s own tests extra takes a
+dependency from a git host out of reach (as dvc 2.0's gdrive extra takes gdrivefs from GitHub), and
+no recipe line names it: uv installs the index's release of it instead. `acme/oldspec` says
+`python_requires = >=3.5.*` (as yamllint 1.26.1, in hydra 1.1's env, does), which setuptools 66+
+refuses: its builds get setuptools 65. `acme/cext` pins a release of a C extension whose C does not
+compile here (as moto 1.x pins lxml 4.2.3, whose C predates Python 3.9): unpinned, the next release,
+a wheel, installs.
 """
 
 from __future__ import annotations
@@ -22,6 +28,7 @@ from __future__ import annotations
 import base64
 import hashlib
 import io
+import tarfile
 import zipfile
 from pathlib import Path
 
@@ -43,7 +50,13 @@ from tests.versions.githistory import GitHistory, raw_row
 
 pytestmark = pytest.mark.docker
 REPO, VINTAGE, PLUGGED, GPUISH = "acme/stubby", "acme/vintage", "acme/plugged", "acme/gpuish"
-LEGACY, DEVPIN = "acme/legacy", "acme/devpin"
+LEGACY, DEVPIN, URLPIN, OLDSPEC, CEXT = (
+    "acme/legacy",
+    "acme/devpin",
+    "acme/urlpin",
+    "acme/oldspec",
+    "acme/cext",
+)
 OFF = PythonDownloads("off")
 GONE = "swegym-build-withdrawn-stubs"  # no index has it
 # a dependency pinned to a checkout on a host the build cannot reach (nothing listens there)
@@ -120,14 +133,13 @@ GPUISH_FILES = {
 }
 
 
-def _wheel(name: str, version: str, requirement: str) -> bytes:
+def _wheel(name: str, version: str, requirement: str = "") -> bytes:
     """A pure wheel whose metadata requires `requirement`, written as it is (no tool checks it)."""
     info = f"{name}-{version}.dist-info"
+    requires = f"Requires-Dist: {requirement}\n" if requirement else ""
     files = {
         f"{name}/__init__.py": b"",
-        f"{info}/METADATA": (
-            f"Metadata-Version: 2.1\nName: {name}\nVersion: {version}\nRequires-Dist: {requirement}\n"
-        ).encode(),
+        f"{info}/METADATA": f"Metadata-Version: 2.1\nName: {name}\nVersion: {version}\n{requires}".encode(),
         f"{info}/WHEEL": b"Wheel-Version: 1.0\nRoot-Is-Purelib: true\nTag: py3-none-any\n",
     }
     record = [f"{path},sha256={_urlsafe_sha256(data)},{len(data)}" for path, data in files.items()]
@@ -154,6 +166,38 @@ LEGACY_FILES: dict[str, str | bytes] = {
 }
 
 
+def _sdist(name: str, version: str, files: dict[str, str]) -> bytes:
+    out = io.BytesIO()
+    with tarfile.open(fileobj=out, mode="w:gz") as archive:
+        for path, text in files.items():
+            data = text.encode()
+            member = tarfile.TarInfo(f"{name}-{version}/{path}")
+            member.size = len(data)
+            archive.addfile(member, io.BytesIO(data))
+    return out.getvalue()
+
+
+CEXT_DEPENDENCY = "swegym_cext"  # on no index: the repository carries its releases
+CEXT_FILES: dict[str, str | bytes] = {
+    "setup.py": "from setuptools import setup\nsetup(name='cext', version='0.1', packages=['cext'])\n",
+    "cext/__init__.py": "",
+    "requirements-dev.txt": f"--find-links wheels\n{CEXT_DEPENDENCY}==1.0\npytest\n",
+    f"wheels/{CEXT_DEPENDENCY}-1.0.tar.gz": _sdist(
+        CEXT_DEPENDENCY,
+        "1.0",
+        {
+            "setup.py": "from setuptools import Extension, setup\n"
+            f"setup(name='{CEXT_DEPENDENCY}', version='1.0', packages=['{CEXT_DEPENDENCY}'],\n"
+            f"      ext_modules=[Extension('{CEXT_DEPENDENCY}._speedups', ['speedups.c'])])\n",
+            f"{CEXT_DEPENDENCY}/__init__.py": "",
+            "speedups.c": '#error "this C predates the Python it is built for"\n',
+        },
+    ),
+    f"wheels/{CEXT_DEPENDENCY}-1.1-py3-none-any.whl": _wheel(CEXT_DEPENDENCY, "1.1"),
+    "tests/test_cext.py": f"import {CEXT_DEPENDENCY}\n\n\ndef test_cext():\n    pass\n",
+}
+
+
 DEVPIN_FILES = {
     "setup.py": """\
 from setuptools import setup
@@ -169,6 +213,29 @@ setup(
 """,
     "devpin/__init__.py": "",
     "tests/test_devpin.py": "import six\n\n\ndef test_devpin():\n    assert six.__version__ == '1.16.0'\n",
+}
+
+URLPIN_FILES = {
+    "setup.py": f"""\
+from setuptools import setup
+
+setup(
+    name="urlpin",
+    version="3.0",
+    packages=["urlpin"],
+    extras_require={{"tests": ["pytest", "six @ {CHECKOUT}"]}},
+)
+""",
+    "urlpin/__init__.py": "",
+    "tests/test_urlpin.py": "import six\n\n\ndef test_urlpin():\n    assert six.PY3\n",
+}
+
+OLDSPEC_FILES = {
+    "setup.py": "from setuptools import setup\n\nsetup()\n",
+    "setup.cfg": "[metadata]\nname = oldspec\nversion = 1.0\n\n[options]\npackages = oldspec\n"
+    "python_requires = >=3.5.*\n\n[options.extras_require]\ntests = pytest\n",
+    "oldspec/__init__.py": "",
+    "tests/test_oldspec.py": "def test_oldspec():\n    import oldspec  # noqa: F401\n",
 }
 
 
@@ -191,13 +258,19 @@ def built(tmp_path_factory: pytest.TempPathFactory, docker_client: docker.Docker
         write_jsonl_atomically(workspace.raw_file(LEGACY), [raw_row(LEGACY, 1, legacy, "2024-09-01")])
         devpin = GitHistory(workspace.mirror_dir(DEVPIN)).commit(DEVPIN_FILES, date="2024-09-01T10:00:00Z")
         write_jsonl_atomically(workspace.raw_file(DEVPIN), [raw_row(DEVPIN, 1, devpin, "2024-09-01")])
+        urlpin = GitHistory(workspace.mirror_dir(URLPIN)).commit(URLPIN_FILES, date="2024-09-01T10:00:00Z")
+        write_jsonl_atomically(workspace.raw_file(URLPIN), [raw_row(URLPIN, 1, urlpin, "2024-09-01")])
+        oldspec = GitHistory(workspace.mirror_dir(OLDSPEC)).commit(OLDSPEC_FILES, date="2024-09-01T10:00:00Z")
+        write_jsonl_atomically(workspace.raw_file(OLDSPEC), [raw_row(OLDSPEC, 1, oldspec, "2024-09-01")])
+        cext = GitHistory(workspace.mirror_dir(CEXT)).commit(CEXT_FILES, date="2024-09-01T10:00:00Z")
+        write_jsonl_atomically(workspace.raw_file(CEXT), [raw_row(CEXT, 1, cext, "2024-09-01")])
         state = StateStore(workspace.state_db)
         versions = run_versions(workspace, state, python=PythonOptions("nearest", OFF))
-        assert versions.outcomes == {"kept": 6}
+        assert versions.outcomes == {"kept": 9}
         options = VerifyOptions(VerifyLimits(max_attempts=4))
         summary = run_build(docker_client, workspace, state, read_versioned(workspace, None, None),
                             downloads=OFF, verify=options)  # fmt: skip
-    assert summary.outcomes == {"kept": 6}, summary.report.problems
+    assert summary.outcomes == {"kept": 9}, summary.report.problems
     return workspace
 
 
@@ -317,3 +390,49 @@ def test_a_pin_of_the_project_s_own_extra_that_no_version_meets_is_overridden_by
     image = read_built(built)["acme__devpin-1"].image  # the instance tier's install kept the override
     out = _as_test_user(docker_client, image, "cd /testbed && python -m pytest -q tests")
     assert "1 passed" in out
+
+
+def test_a_url_dependency_of_the_project_s_own_extra_on_a_host_out_of_reach_comes_from_the_index(
+    built: Workspace, docker_client: docker.DockerClient
+) -> None:
+    [record] = read_verifications(built, URLPIN).values()
+    attempts = [(a.label, a.outcome) for a in record.attempts]
+    assert attempts == [
+        ("as drafted", "env_build_failed"),  # pip stops at the clone: no recipe line names the URL
+        ("uv overriding six by the index's (127.0.0.1 unreachable)", "verified"),
+    ]
+    image = read_built(built)["acme__urlpin-1"].image
+    out = _as_test_user(
+        docker_client, image, "cat /opt/swegym/overrides.txt; cd /testbed && python -m pytest -q tests"
+    )
+    assert out.startswith("six\n") and "1 passed" in out
+
+
+def test_a_build_refusing_a_legacy_specifier_gets_setuptools_65(
+    built: Workspace, docker_client: docker.DockerClient
+) -> None:
+    [record] = read_verifications(built, OLDSPEC).values()
+    attempts = [(a.label, a.outcome) for a in record.attempts]
+    assert attempts == [
+        ("as drafted", "env_build_failed"),
+        ("setuptools<66 (a build refused the legacy specifier '>=3.5.*')", "verified"),
+    ]
+    image = read_built(built)["acme__oldspec-1"].image
+    version = "python -c 'import setuptools; print(setuptools.__version__)'"
+    script = f"{version}; cd /testbed && python -m pytest -q tests"
+    out = _as_test_user(docker_client, image, script)
+    assert out.startswith("65.") and "1 passed" in out
+
+
+def test_a_pinned_release_that_does_not_build_here_is_unpinned(
+    built: Workspace, docker_client: docker.DockerClient
+) -> None:
+    [record] = read_verifications(built, CEXT).values()
+    attempts = [(a.label, a.outcome) for a in record.attempts]
+    assert attempts == [
+        ("as drafted", "env_build_failed"),
+        ("swegym_cext unpinned (swegym_cext==1.0 did not build)", "verified"),
+    ]
+    image = read_built(built)["acme__cext-1"].image
+    out = _as_test_user(docker_client, image, "python -m pip list 2>/dev/null | grep -i cext")
+    assert "1.1" in out.split()
