@@ -34,7 +34,7 @@ else:  # pragma: no cover - exercised on Python 3.10 only
 from swegym_build.containment import TEST_USER, ContainerLimits
 from swegym_build.interrupt import remove, tracked
 from swegym_build.labels import tier_labels
-from swegym_build.testpaths import is_test_path
+from swegym_build.testpaths import TEST_DIRECTORIES, is_test_path
 from swegym_build.validate.parsers.text import clean_lines
 from swegym_build.verify.invocations import invoked_roots
 
@@ -107,9 +107,10 @@ def collection_paths(
     modules that pytest would walk into (not matched by `norecursedirs`), as validate gives it
     test files. A conftest then counts as pytest counts it in a validate run (an initial conftest,
     whose `pytest_addoption` takes effect: modin's in `modin/`), not as one found while walking the
-    whole tree. When the project's own pytest runs name folders (`invoked_roots`), only those are
-    given: a source module named like a test stays out. Empty (the whole tree, pytest's own
-    choice) when a test module sits at the top or the pytest config names `testpaths`."""
+    whole tree. When the project's own pytest runs name folders (`invoked_roots`), only those and
+    test-named ones (`tests/`) are given: a source module named like a test stays out. Empty (the
+    whole tree, pytest's own choice) when a test module sits at the top or the pytest config names
+    `testpaths`."""
     modules = [
         path
         for path in files
@@ -130,7 +131,8 @@ def collection_paths(
     roots = {path.split("/", 1)[0] for path in modules}
     invoked = invoked_roots(files, read)
     if invoked and roots & invoked:
-        roots &= invoked
+        # a folder named as a test folder stays whatever the runs read here say
+        roots = {root for root in roots if root in invoked or root.lower() in TEST_DIRECTORIES}
     walked = (
         root
         for root in roots

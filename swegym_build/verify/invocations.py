@@ -11,7 +11,6 @@ known statically (`$(PARALLEL_TESTS)`, `${{ env.TESTS }}`, `{posargs}`, `cd $DIR
 from __future__ import annotations
 
 import ast
-import configparser
 import posixpath
 import re
 import shlex
@@ -21,14 +20,19 @@ from dataclasses import dataclass
 import yaml
 
 from swegym_build.specs.drafting.nox import nox_test_sessions
-from swegym_build.specs.drafting.workflows import Job, is_test_job
+from swegym_build.specs.drafting.tox import env_commands
+from swegym_build.specs.drafting.workflows import NOT_TEST_JOBS
 
 _MAKEFILES = ("Makefile", "makefile", "GNUmakefile")
 _WORKFLOW = re.compile(r"^\.github/workflows/[^/]+\.ya?ml$")
 _PYTEST = frozenset({"pytest", "py.test"})
 # the word before `pytest` when it is the command run (`python -m pytest`, `poetry run pytest`,
-# `xvfb-run -a pytest`), not an argument (`pip install pytest`)
-_LAUNCHERS = frozenset({"-m", "run", "exec", "-a", "xvfb-run", "time", "nice"})
+# `xvfb-run -a pytest`, `if ...; then pytest`, `sudo -E pytest`), not an argument (`pip install
+# pytest`); a number (`timeout 600 pytest`) or an assignment (`env CI=1 pytest`) too
+_LAUNCHERS = frozenset(
+    {"-m", "run", "exec", "-a", "xvfb-run", "time", "nice", "then", "do", "else", "sudo", "-E", "env", "-"}
+)
+_LAUNCHER_ARGUMENT = re.compile(r"^(?:\d+[smh]?|\w+=\S*)$")
 # pytest options (and common plugins') whose value is the next word
 _VALUE_OPTIONS = frozenset(
     [
@@ -68,12 +72,21 @@ _VALUE_OPTIONS = frozenset(
         "--random-order-seed",
         "--splits",
         "--group",
+        "--config-file",
+        "--override-ini",
+        "--rsyncdir",
+        "--hypothesis-profile",
+        "--log-file",
+        "--doctest-glob",
+        "--report-log",
+        "--color",
     ]
 )
+_REDIRECTIONS = frozenset({">", ">>", "<", ">&", "&>", "<<", "<<<"})
 _SEPARATORS = frozenset({"&&", "||", ";", "|", "(", ")", "&", ";;"})
 _ASSIGNMENT = re.compile(r"^\w+=")
-_TOX_FACTORS = re.compile(r"^[\w{},!.-]+:\s+")
-_TOX_POSARGS_DEFAULT = re.compile(r"\{posargs:([^{}]*)\}")
+# tox's `{posargs}` is empty unless the user passes arguments; `{posargs:DEFAULT}` is DEFAULT
+_TOX_POSARGS = re.compile(r"\{posargs(?::([^{}]*))?\}")
 _TOX_TOP = re.compile(r"\{toxinidir\}/?")
 
 
@@ -110,19 +123,23 @@ def _prefixes(folder: str) -> Iterator[str]:
 def _paths(run: _Run, known: set[str]) -> set[str] | None:
     """The paths a run names (empty: none, the folder it runs in), or None when they cannot be
     known (a variable among them, or a folder that is not known)."""
-    if run.cwd is None:
+    if run.cwd is None or (run.cwd != "." and run.cwd not in known):
         return None
     positional: list[str] = []
     words = iter(run.words)
     pyargs = "--pyargs" in run.words
     for word in words:
-        if "$" in word or "{" in word or "}" in word:
-            return None
-        if word == "--":
+        if word in _REDIRECTIONS:
+            next(words, None)  # its target is no test path (`pytest > out.txt`, `2> err`)
+            if positional and positional[-1].isdigit():
+                positional.pop()
+        elif word == "--":
             positional.extend(words)
         elif word.startswith("-"):
             if "=" not in word and word in _VALUE_OPTIONS:
                 next(words, None)
+        elif "$" in word or "{" in word or "}" in word:
+            return None
         else:
             positional.append(word)
     paths: set[str] = set()
@@ -139,17 +156,32 @@ def _paths(run: _Run, known: set[str]) -> set[str] | None:
 
 
 def _runs(files: Collection[str], read: Callable[[str], str | None]) -> Iterator[_Run]:
+    """The pytest runs of the project's test targets, envs, sessions and jobs (not its docs, lint
+    or benchmark ones)."""
     for name in _MAKEFILES:
         if name in files:
-            for line in _joined(read(name) or ""):
-                if line.startswith("\t"):
-                    yield from _shell_runs(line.strip().lstrip("@-"), ".")
+            yield from _makefile_runs(read(name) or "")
     if "tox.ini" in files:
-        yield from _tox_runs(read("tox.ini") or "")
+        for section, lines in env_commands(read("tox.ini") or "").items():
+            if NOT_TEST_JOBS.search(section.partition(":")[2]):
+                continue
+            for line in lines:
+                line = _TOX_POSARGS.sub(lambda m: m.group(1) or "", _TOX_TOP.sub("./", line))
+                yield from _shell_runs(line.replace("{envpython}", "python"), ".")
     if "noxfile.py" in files:
         yield from _nox_runs(read("noxfile.py") or "")
     for path in sorted(f for f in files if _WORKFLOW.match(f)):
         yield from _workflow_runs(path, read(path) or "")
+
+
+def _makefile_runs(text: str) -> Iterator[_Run]:
+    target = ""
+    for line in _joined(text):
+        if line.startswith("\t"):
+            if not NOT_TEST_JOBS.search(target):
+                yield from _shell_runs(line.strip().lstrip("@-"), ".")
+        elif rule := re.match(r"^([\w./%-]+)\s*:(?!=)", line):
+            target = rule.group(1)
 
 
 def _joined(text: str) -> list[str]:
@@ -176,8 +208,8 @@ def _shell_runs(script: str, cwd: str | None) -> Iterator[_Run]:
                 command.pop(0)
             if command[:1] == ["cd"]:
                 target = command[1] if len(command) > 1 else ""
-                known = cwd is not None and target and "$" not in target and not target.startswith(("/", "~"))
-                cwd = posixpath.normpath(posixpath.join(cwd, target)) if known and cwd is not None else None
+                known = target and "$" not in target and not target.startswith(("/", "~"))
+                cwd = posixpath.normpath(posixpath.join(cwd, target)) if cwd is not None and known else None
             elif command:
                 run = _pytest_run(command, cwd)
                 if run is not None:
@@ -187,23 +219,12 @@ def _shell_runs(script: str, cwd: str | None) -> Iterator[_Run]:
 
 def _pytest_run(command: list[str], cwd: str | None) -> _Run | None:
     for index, word in enumerate(command):
-        if posixpath.basename(word) in _PYTEST and (index == 0 or command[index - 1] in _LAUNCHERS):
+        before = command[index - 1] if index else ""
+        if posixpath.basename(word) in _PYTEST and (
+            not index or before in _LAUNCHERS or _LAUNCHER_ARGUMENT.match(before)
+        ):
             return _Run(tuple(command[index + 1 :]), cwd)
     return None
-
-
-def _tox_runs(text: str) -> Iterator[_Run]:
-    parser = configparser.ConfigParser(interpolation=None)
-    try:
-        parser.read_string(text)
-    except configparser.Error:
-        return
-    for section in parser.sections():
-        if section == "tox" or section.startswith("testenv"):
-            for line in parser[section].get("commands", "").splitlines():
-                line = _TOX_FACTORS.sub("", line.strip())
-                line = _TOX_TOP.sub("./", _TOX_POSARGS_DEFAULT.sub(r"\1", line))
-                yield from _shell_runs(line.replace("{envpython}", "python"), ".")
 
 
 def _nox_runs(text: str) -> Iterator[_Run]:
@@ -226,7 +247,6 @@ def _nox_runs(text: str) -> Iterator[_Run]:
 
 
 def _workflow_runs(path: str, text: str) -> Iterator[_Run]:
-    """The runs of the workflow's test jobs (not its docs, lint or benchmark jobs)."""
     try:
         workflow = yaml.safe_load(text)
     except yaml.YAMLError:
@@ -237,7 +257,8 @@ def _workflow_runs(path: str, text: str) -> Iterator[_Run]:
     for name, job in workflow["jobs"].items():
         if not isinstance(job, dict) or not isinstance(job.get("steps"), list):
             continue
-        if not is_test_job(Job(path, str(name), job, {})):
+        names = (path.rsplit("/", 1)[-1], str(name), str(job.get("name", "")))
+        if any(NOT_TEST_JOBS.search(n) for n in names):
             continue
         job_cwd = _working_directory(job, top)
         for step in job["steps"]:

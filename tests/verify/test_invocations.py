@@ -65,15 +65,40 @@ jobs:
 
 
 def test_tox_commands_and_nox_sessions_name_their_folders() -> None:
-    tox = "[testenv]\ncommands =\n    py39: pytest {posargs:tests}\n    pytest {posargs} pkg\n"
+    tox = (
+        "[testenv]\ncommands =\n    py39: cov: pytest --cov=pkg \\\n        {posargs:{toxinidir}/tests}\n"
+        "[testenv:docs]\ncommands = pytest --doctest-glob='*.rst' docs\n"
+        "[testenv:docs]\ncommands = pytest docs\n"  # a duplicate section does not hide the rest
+    )
     assert roots({"tox.ini": tox}) == {"tests"}
     assert roots({"tox.ini": "[testenv]\ncommands = {envpython} -m pytest {toxinidir}/sdk\n"}) == {"sdk"}
+    # `{posargs}` is empty unless the user passes arguments: a run on the whole tree
+    assert (
+        roots({"tox.ini": "[testenv]\ncommands = pytest {posargs}\n[testenv:x]\ncommands = pytest sdk\n"})
+        is None
+    )
     nox = (
         "import nox\n\n@nox.session\ndef tests(session):\n"
         "    session.run('pytest', 'tests/test_core.py', *session.posargs)\n\n"
         "@nox.session\ndef docs(session):\n    session.run('pytest', '--doctest-modules', 'pkg')\n"
     )
     assert roots({"noxfile.py": nox}) == {"tests"}
+
+
+def test_runs_behind_shell_keywords_launchers_and_redirections_are_read() -> None:
+    script = (
+        "jobs:\n  unit:\n    runs-on: ubuntu-latest\n    container: python:3.11\n    steps:\n"
+        "      - run: |\n"
+        '          if [ -n "$CI" ]; then pytest sdk; fi\n'
+        "          timeout 600 pytest --hypothesis-profile ci tests > report.txt 2> errors.txt\n"
+        "          pytest tests --junitxml=reports/${{ matrix.python }}.xml\n"
+        "  bench:\n    runs-on: ubuntu-latest\n    steps:\n      - run: pytest pkg\n"
+    )
+    # a job in a container counts; a benchmark job does not; a variable in an option's value is no path
+    assert roots({".github/workflows/ci.yml": script}) == {"sdk", "tests"}
+    assert roots({"Makefile": "bench:\n\tpytest pkg\ntest:\n\tpytest > out.txt\n"}) is None
+    # a folder the tree does not have: the run is not known
+    assert roots({"Makefile": "test:\n\tcd .. && pytest\nunit:\n\tpytest tests\n"}) == {"tests"}
 
 
 def test_a_source_module_named_like_a_test_stays_out_of_the_collection(tmp_path: Path) -> None:
@@ -100,7 +125,13 @@ def test_a_source_module_named_like_a_test_stays_out_of_the_collection(tmp_path:
     assert check.verified and check.tests == 2, check.log
 
 
-def test_a_restriction_that_would_leave_no_tests_is_not_applied() -> None:
+def test_a_restriction_that_would_leave_no_tests_is_not_applied_and_test_folders_stay() -> None:
     files = {"Makefile": "test:\n\tpytest docs\n"}
     assert roots(files) == {"docs"}
     assert collection_paths([*TREE, *files], files.get) == ("sdk", "tests")
+    # a run of one folder leaves out the other roots, but not one named as a test folder
+    only_sdk = {"Makefile": "test:\n\tpytest sdk\n"}
+    assert collection_paths([*TREE, "pkg/test_state/test_program.py", *only_sdk], only_sdk.get) == (
+        "sdk",
+        "tests",
+    )

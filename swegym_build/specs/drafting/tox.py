@@ -54,6 +54,26 @@ def read_tox(snap: Snapshot, found: Findings, python: str) -> None:
     take_runner(found, "\n".join(commands), "tox.ini [testenv] commands")
 
 
+def env_commands(text: str) -> dict[str, list[str]]:
+    """Each tox env section's `commands` (`[testenv]`, `[testenv:NAME]`), every line without its
+    factor prefixes whichever factors they name; empty when tox.ini does not parse."""
+    parser = configparser.ConfigParser(interpolation=None, strict=False)
+    try:
+        parser.read_string(text)
+    except configparser.Error:
+        return {}
+    commands: dict[str, list[str]] = {}
+    for section in parser.sections():
+        if section == "testenv" or section.startswith("testenv:"):
+            lines = []
+            for line in _lines(parser.get(section, "commands", fallback="")):
+                while match := _FACTOR_PREFIX.match(line):
+                    line = line[match.end() :]
+                lines.append(line)
+            commands[section] = lines
+    return commands
+
+
 def python_factors(python: str) -> set[str]:
     major, _, minor = python.partition(".")
     return {"py", f"py{major}", f"py{major}{minor}", f"py{major}.{minor}", f"python{major}.{minor}"}

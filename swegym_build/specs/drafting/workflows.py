@@ -21,7 +21,7 @@ from swegym_build.specs.yamlio import load_yaml
 
 _WORKFLOW = re.compile(r"^\.github/workflows/[^/]+\.ya?ml$")
 _PYTHON_AXES = ("python-version", "python", "python_version", "py", "pyver", "python-versions")
-_NOT_TESTS = re.compile(r"doc|lint|release|bench|publish|deploy|pre-?commit|typing|mypy|wheel", re.I)
+NOT_TEST_JOBS = re.compile(r"doc|lint|release|bench|publish|deploy|pre-?commit|typing|mypy|wheel", re.I)
 _OTHER_OS = re.compile(r"windows|macos", re.I)
 # a job is a test job when a step runs the tests (coverage uploads, releases and bots do not)
 _RUNS_TESTS = re.compile(
@@ -268,7 +268,7 @@ def _lines(script: str) -> list[str]:
 
 def is_test_job(job: Job) -> bool:
     names = (job.path.rsplit("/", 1)[-1], job.name, str(job.body.get("name", "")))
-    if any(_NOT_TESTS.search(name) for name in names):
+    if any(NOT_TEST_JOBS.search(name) for name in names):
         return False
     steps = [step for step in job.body.get("steps") or [] if isinstance(step, dict)]
     if not any(_RUNS_TESTS.search(str(step.get("run", ""))) for step in steps):
