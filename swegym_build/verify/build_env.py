@@ -254,7 +254,7 @@ class _Builder:
 
         def attempt(message: str) -> None:
             # a loop's attempts all install: the status line (and its heartbeat) says whose install
-            self.notify(f"{message} ({_short(candidate.label)})")
+            self.notify(f"{message} ({_label_tail(candidate.label)})")
 
         try:
             image = ensure_env_image(self.client, recipe, self.workspace.mirror_dir(self.repo), log_file,
@@ -300,14 +300,15 @@ class _Builder:
 
     def _collect_in(self, image: str, candidate: Candidate, log_file: Path) -> CollectionCheck:
         self.notify(
-            f"collecting the tests of {self.repo} {self.version} in {image} ({_short(candidate.label)})"
+            f"collecting the tests of {self.repo} {self.version} in {image} ({_label_tail(candidate.label)})"
         )
         limits = ContainerLimits(timeout=COLLECTION_TIMEOUT)
         return check_collection(self.client, image, candidate.install_config, limits, log_file, self.paths)
 
 
-def _short(label: str, width: int = 70) -> str:
-    return label if len(label) <= width else f"{label[: width - 1]}…"
+def _label_tail(label: str, width: int = 70) -> str:
+    """The end of an attempt's label: a chained one (`X; cure; cure`) differs from the last in its end."""
+    return label if len(label) <= width else f"…{label[1 - width :]}"
 
 
 def _reuse(builder: _Builder, previous: EnvVerification, allowed: int) -> VersionEnv | None:

@@ -177,12 +177,6 @@ _VENDORED = re.compile(r"No module named '(?:pkg_resources|setuptools)\._vendor\
 # the venv's setuptools as the cut-off had it (not the find-links one, which carries no date)
 # (forced: the newest below 81 already meets `<81`, and pip keeps what meets a requirement)
 ERA_SETUPTOOLS = "env -u PIP_FIND_LINKS python -m pip install --force-reinstall --no-deps 'setuptools<81'"
-# setuptools >= 66 (packaging 22+ inside) refusing a legacy specifier in a package's own metadata
-# (yamllint 1.26.1's `python_requires = >=3.5.*`, in hydra 1.1's env): 65 is the last release that
-# reads them, and has PEP 660 editables (64+). As a constraint it holds for the env's setuptools and
-# the prep image's find-links get 65 (downloaded under the constraints, with no cut-off: 65 came
-# out after some eras'); isolated builds take the file when told: pip 26 no longer applies
-# PIP_CONSTRAINT to them (PIP_BUILD_CONSTRAINT does), nor does uv UV_CONSTRAINT.
 # a distribution whose build failed: pip's forms (a wheel, an editable, the metadata step, the
 # summaries) and uv's, which names the pin (`Failed to build `lxml==4.2.3``)
 _BUILD_FAILED = re.compile(
@@ -193,7 +187,19 @@ _BUILD_FAILED = re.compile(
     r"|^Failed to build (?P<summary>[A-Za-z0-9][\w.-]*)$",
     re.MULTILINE,
 )
-_LEGACY_SPECIFIER = re.compile(r"InvalidSpecifier: Invalid specifier: '(?P<spec>[^']+)'")
+# setuptools >= 66 (packaging 22+ inside) refusing a legacy specifier in a package's own metadata
+# (yamllint 1.26.1's `python_requires = >=3.5.*`, in hydra 1.1's env; setup.cfg's form is
+# packaging's exception, setup.py's is setuptools' own message): 65 is the last release that reads
+# them, and has PEP 660 editables (64+); its pkg_resources needs pkgutil.ImpImporter, gone in
+# Python 3.12. As a constraint it holds for the env's setuptools, and the prep image's find-links
+# get 65 (downloaded under the constraints, with no cut-off: 65 came out after some eras'). Isolated
+# builds take the file when told: pip 26 no longer applies PIP_CONSTRAINT to them
+# (PIP_BUILD_CONSTRAINT does, and refuses --no-build-isolation, whose builds use the env's
+# setuptools anyway), nor does uv UV_CONSTRAINT.
+_LEGACY_SPECIFIER = re.compile(
+    r"(?:InvalidSpecifier: |valid version specifiers; )Invalid specifier: '(?P<spec>[^']+)'"
+)
+_NO_BUILD_ISOLATION = re.compile(r"(?P<pip>(?:python3? -m pip|pip3?) install\b[^;&|]*--no-build-isolation)")
 LEGACY_SPECIFIER_SETUPTOOLS = "setuptools<66"
 _EDITABLE_FINDER = re.compile(r"Module already imported so cannot be rewritten: __editable__")
 _REWRITE_IGNORED = "-W ignore::pytest.PytestAssertRewriteWarning"
@@ -485,12 +491,13 @@ def _url_override_cure(config: dict[str, Any], host: str, log: str) -> Candidate
 
 def _with_overrides(config: dict[str, Any], overrides: list[str]) -> dict[str, Any] | None:
     """The recipe installing by uv with `overrides` added to the env's overrides file (the
-    instance tier's install reads it too); None when no install is pip's or uv's."""
+    instance tier's install reads it too); None when no install is pip's or uv's, or when the
+    file has every one of them already."""
     install = list(config.get("install") or [])
     by_uv = _installs_by_uv(config) or (
         install if any("uv pip install" in step for step in install) else None
     )
-    written = " ".join(config.get("pre_install") or [])
+    written = list(config.get("pre_install") or [])
     lines = [f"echo {shlex.quote(line)} >> {OVERRIDES_FILE}" for line in overrides]
     new = [line for line in lines if line not in written]
     if by_uv is None or not new:
@@ -511,14 +518,25 @@ def _release(requirement: Requirement) -> str | None:
 def _legacy_specifier_cure(config: dict[str, Any], log: str, _tree: Tree) -> Candidate | None:
     refused = list(_LEGACY_SPECIFIER.finditer(log))
     constraints = list(config.get("pip_constraints") or [])
-    if not refused or constrains_setuptools(constraints):
-        return None  # no such failure, or the recipe chose its setuptools
+    if not refused or constrains_setuptools(constraints) or _minor(str(config.get("python"))) >= (3, 12):
+        return None  # no such failure, the recipe chose its setuptools, or 65 cannot run there
     spec = refused[-1].group("spec")
     env = {**_uv_env(config), "PIP_BUILD_CONSTRAINT": CONSTRAINTS_FILE}
-    changed = {**config, "pip_constraints": [*constraints, LEGACY_SPECIFIER_SETUPTOOLS], "env": env}
+
+    def isolated_only(steps: list[str]) -> list[str]:
+        return [_NO_BUILD_ISOLATION.sub(r"env -u PIP_BUILD_CONSTRAINT \g<pip>", step) for step in steps]
+
+    changed = {**config, "pip_constraints": [*constraints, LEGACY_SPECIFIER_SETUPTOOLS], "env": env,
+               "pre_install": isolated_only(config.get("pre_install") or []),
+               "install": isolated_only(config.get("install") or [])}  # fmt: skip
     return Candidate(
         f"{LEGACY_SPECIFIER_SETUPTOOLS} (a build refused the legacy specifier {spec!r})", changed
     )
+
+
+def _minor(python: str) -> tuple[int, int]:
+    major, _, minor = python.partition(".")
+    return (int(major), int(minor)) if major.isdigit() and minor.isdigit() else (0, 0)
 
 
 def _unbuilt_pin_cure(config: dict[str, Any], log: str, tree: Tree) -> Candidate | None:

@@ -12,6 +12,7 @@ from pathlib import Path
 import pytest
 
 from swegym_build.specs import draft_spec, load_spec_file, write_draft
+from swegym_build.specs.drafting.metadata import setup_py_extras
 from swegym_build.specs.drafting.tox import active_factors, expand_envlist, factor_condition_holds
 from tests.versions.githistory import GitHistory
 
@@ -572,11 +573,14 @@ def test_a_warning_repeated_by_drafts_at_other_commits_is_logged_once(
     [
         "extras_require={'tests': ['pytest', 'six'], 'docs': ['sphinx']},",
         "extras_require={\n        'docs': ['sphinx'],\n        'tests': ['pytest'],\n    },",
+        "extras_require=dict(docs=['sphinx'], tests=['pytest']), package_data={'testing': ['*.txt']},",
     ],
-    ids=["one line", "over lines"],
+    ids=["one line", "over lines", "dict call"],
 )
 def test_the_test_extra_of_a_setup_py_dict_is_installed(history: GitHistory, extras: str) -> None:
     setup = f"from setuptools import setup\n\nsetup(\n    name='widget',\n    {extras}\n)\n"
     commit = history.commit({"setup.py": setup, "tests/test_w.py": ""}, date=DATE_2023)
     recipe = draft_spec(history.path, commit, "acme/widget").for_version("1.0")
     assert recipe.install == ("python -m pip install -e '.[tests]'",)
+    # another dict of the call (package_data's `testing`) is no extra
+    assert sorted(setup_py_extras(setup)) == ["docs", "tests"]

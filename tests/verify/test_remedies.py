@@ -746,6 +746,19 @@ def test_a_build_refusing_a_legacy_specifier_gets_the_last_setuptools_that_reads
         "UV_BUILD_CONSTRAINT": "/opt/swegym/constraints.txt",
     }
     assert _remedies(LEGACY_SPECIFIER, found.install_config) == []
+    # setuptools' own message for a setup.py's python_requires
+    setup_py = (
+        "error in legacyspec setup command: 'python_requires' must be a string containing valid"
+        " version specifiers; Invalid specifier: '>=2.7.*'\n"
+    )
+    assert _remedies(setup_py)[0].label == "setuptools<66 (a build refused the legacy specifier '>=2.7.*')"
+    # pip refuses a build constraint with --no-build-isolation: that step goes without it
+    shared = {**RECIPE, "install": ["python -m pip install --no-build-isolation -e . || true"]}
+    (cured,) = _remedies(LEGACY_SPECIFIER, shared)
+    assert cured.install_config["install"] == [
+        "env -u PIP_BUILD_CONSTRAINT python -m pip install --no-build-isolation -e . || true"
+    ]
+    assert _remedies(LEGACY_SPECIFIER, {**RECIPE, "python": "3.12"}) == []  # 65 does not run there
     chosen = {**RECIPE, "pip_constraints": ["numpy<2", "setuptools<60"]}
     assert _remedies(LEGACY_SPECIFIER, chosen) == []  # the recipe chose its setuptools
     scm = {**RECIPE, "pip_constraints": ["setuptools-scm<8"]}

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import ast
 import configparser
 import re
 import sys
@@ -23,8 +24,8 @@ _REQUIREMENTS_FILE = re.compile(
     r"^(?:[^/]*requirements[^/]*\.txt|requirements/[^/]+\.txt)$",
     re.IGNORECASE,
 )
-# setup.py's literal extras_require dict: on one line, or over lines up to a `}` opening one
-_SETUP_PY_EXTRAS = re.compile(r"extras_require\s*=\s*(\{[^\n]*\}|\{.*?\n\s*\})", re.DOTALL)
+# setup.py's extras_require dict when the file does not parse: over lines up to a `}` opening one
+_SETUP_PY_EXTRAS = re.compile(r"extras_require\s*=\s*(\{.*?\n\s*\})", re.DOTALL)
 _EXTRA_NAME = re.compile(r"['\"]([\w.-]+)['\"]\s*:")
 _TESTISH = re.compile(r"test|dev|ci", re.IGNORECASE)
 _DOCSISH = re.compile(r"doc|lint|release|bench", re.IGNORECASE)
@@ -96,9 +97,8 @@ def _read_setup_py(snap: Snapshot, found: Findings) -> tuple[str, list[str]] | N
     # setup.py is code: only literal strings are trusted, nothing is evaluated
     requires = re.search(r"python_requires\s*=\s*['\"]([^'\"]+)['\"]", text)
     _take_requires(found, requires.group(1) if requires else None)
-    extras_block = _SETUP_PY_EXTRAS.search(text)
-    if extras_block:
-        names = _EXTRA_NAME.findall(extras_block.group(1))
+    names = setup_py_extras(text)
+    if names:
         _take_extras(found, dict.fromkeys(names, ""), "setup.py extras_require")
     return "setup.py", _classifier_versions(re.findall(r"Programming Language :: Python :: [\d.]+", text))
 
@@ -189,10 +189,38 @@ def declared_extras(snap: Snapshot) -> list[str]:
             pass
     text = snap.read("setup.py")
     if text is not None:
-        block = _SETUP_PY_EXTRAS.search(text)
-        if block:
-            names.update(_EXTRA_NAME.findall(block.group(1)))
+        names.update(setup_py_extras(text))
     return sorted(names)
+
+
+def setup_py_extras(text: str) -> list[str]:
+    """The extras of setup.py's `extras_require`: the keys of its literal dict or `dict(...)`
+    (given in the call, or bound to a name at the top of the file). Read with `ast`, never run."""
+    try:
+        tree = ast.parse(text)
+    except SyntaxError:
+        block = _SETUP_PY_EXTRAS.search(text)
+        return _EXTRA_NAME.findall(block.group(1)) if block else []
+    bound = {
+        target.id: node.value
+        for node in tree.body
+        if isinstance(node, ast.Assign)
+        for target in node.targets
+        if isinstance(target, ast.Name)
+    }
+    for node in ast.walk(tree):
+        if not isinstance(node, ast.Call):
+            continue
+        for keyword in node.keywords:
+            if keyword.arg != "extras_require":
+                continue
+            value = bound.get(keyword.value.id) if isinstance(keyword.value, ast.Name) else keyword.value
+            if isinstance(value, ast.Dict):
+                keys = (k.value for k in value.keys if isinstance(k, ast.Constant))
+                return [k for k in keys if isinstance(k, str)]
+            if isinstance(value, ast.Call) and isinstance(value.func, ast.Name) and value.func.id == "dict":
+                return [k.arg for k in value.keywords if k.arg]  # `dict(tests=[...])`
+    return []
 
 
 def requirement_files(paths: Iterable[str]) -> list[str]:
