@@ -274,6 +274,12 @@ def built(tmp_path_factory: pytest.TempPathFactory, docker_client: docker.Docker
     return workspace
 
 
+def _attempts(built: Workspace, repo: str) -> list[tuple[str, str]]:
+    """The (label, outcome) of each attempt of the one version verified for `repo`."""
+    [record] = read_verifications(built, repo).values()
+    return [(a.label, a.outcome) for a in record.attempts]
+
+
 def _as_test_user(client: docker.DockerClient, image: str, script: str) -> str:
     """What `script` prints in a container of `image`, run as the test user with no network."""
     out: bytes = client.containers.run(image, ["bash", "-c", script], network_mode="none", remove=True,
@@ -378,10 +384,8 @@ def test_a_release_pip_refuses_for_its_metadata_is_installed_by_uv(
 def test_a_pin_of_the_project_s_own_extra_that_no_version_meets_is_overridden_by_uv(
     built: Workspace, docker_client: docker.DockerClient
 ) -> None:
-    [record] = read_verifications(built, DEVPIN).values()
     cure = "uv overriding six==1.16.0.dev3 with six==1.16.0 (pip: no such version; from devpin[tests])"
-    attempts = [(a.label, a.outcome) for a in record.attempts]
-    assert attempts == [("as drafted", "env_build_failed"), (cure, "verified")]
+    assert _attempts(built, DEVPIN) == [("as drafted", "env_build_failed"), (cure, "verified")]
     recipe = load_spec_file(built.draft_spec_file(DEVPIN)).for_version("2.0")  # the draft to copy
     assert dict(recipe.env) == {
         "UV_BUILD_CONSTRAINT": "/opt/swegym/constraints.txt",
@@ -395,8 +399,7 @@ def test_a_pin_of_the_project_s_own_extra_that_no_version_meets_is_overridden_by
 def test_a_url_dependency_of_the_project_s_own_extra_on_a_host_out_of_reach_comes_from_the_index(
     built: Workspace, docker_client: docker.DockerClient
 ) -> None:
-    [record] = read_verifications(built, URLPIN).values()
-    attempts = [(a.label, a.outcome) for a in record.attempts]
+    attempts = _attempts(built, URLPIN)
     assert attempts == [
         ("as drafted", "env_build_failed"),  # pip stops at the clone: no recipe line names the URL
         ("uv overriding six by the index's (127.0.0.1 unreachable)", "verified"),
@@ -411,8 +414,7 @@ def test_a_url_dependency_of_the_project_s_own_extra_on_a_host_out_of_reach_come
 def test_a_build_refusing_a_legacy_specifier_gets_setuptools_65(
     built: Workspace, docker_client: docker.DockerClient
 ) -> None:
-    [record] = read_verifications(built, OLDSPEC).values()
-    attempts = [(a.label, a.outcome) for a in record.attempts]
+    attempts = _attempts(built, OLDSPEC)
     assert attempts == [
         ("as drafted", "env_build_failed"),
         ("setuptools<66 (a build refused the legacy specifier '>=3.5.*')", "verified"),
@@ -427,8 +429,7 @@ def test_a_build_refusing_a_legacy_specifier_gets_setuptools_65(
 def test_a_pinned_release_that_does_not_build_here_is_unpinned(
     built: Workspace, docker_client: docker.DockerClient
 ) -> None:
-    [record] = read_verifications(built, CEXT).values()
-    attempts = [(a.label, a.outcome) for a in record.attempts]
+    attempts = _attempts(built, CEXT)
     assert attempts == [
         ("as drafted", "env_build_failed"),
         ("swegym_cext unpinned (swegym_cext==1.0 did not build)", "verified"),
