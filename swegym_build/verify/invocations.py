@@ -5,7 +5,8 @@ A tree without `testpaths` leaves pytest to walk every folder, and the generic t
 source module named `test_*.py` for a test (moto's `moto/stepfunctions/.../test_state/
 test_state_program.py`, the Step Functions TestState API). The project's runs say which folders
 hold its tests (`pytest -sv ./tests/`). Files are read, never executed; a run whose paths cannot be
-known statically (`$(PARALLEL_TESTS)`, `${{ env.TESTS }}`, `{posargs}`, `cd $DIR`) is left out.
+known statically (`$(PARALLEL_TESTS)`, `${{ env.TESTS }}`, `cd $DIR`) is left out; of
+`examples/${{ matrix.dir }}` the folder before the variable is kept.
 """
 
 from __future__ import annotations
@@ -32,6 +33,7 @@ _PYTEST = frozenset({"pytest", "py.test"})
 _LAUNCHERS = frozenset(
     {"-m", "run", "exec", "-a", "xvfb-run", "time", "nice", "then", "do", "else", "sudo", "-E", "env", "-"}
 )
+_EXPRESSION = re.compile(r"\$\{\{.*?\}\}")
 _LAUNCHER_ARGUMENT = re.compile(r"^(?:\d+[smh]?|\w+=\S*)$")
 # pytest options (and common plugins') whose value is the next word
 _VALUE_OPTIONS = frozenset(
@@ -139,7 +141,11 @@ def _paths(run: _Run, known: set[str]) -> set[str] | None:
             if "=" not in word and word in _VALUE_OPTIONS:
                 next(words, None)
         elif "$" in word or "{" in word or "}" in word:
-            return None
+            # `examples/${{ matrix.dir }}`: the folder before the variable is still known
+            folder = re.split(r"[${}]", word, maxsplit=1)[0].rpartition("/")[0]
+            if not folder:
+                return None
+            positional.append(folder)
         else:
             positional.append(word)
     paths: set[str] = set()
@@ -264,7 +270,9 @@ def _workflow_runs(path: str, text: str) -> Iterator[_Run]:
         for step in job["steps"]:
             if isinstance(step, dict) and isinstance(step.get("run"), str):
                 cwd = step.get("working-directory", job_cwd)
-                yield from _shell_runs(step["run"], _folder(cwd))
+                # an expression is one word to the shell once GitHub expands it (`${{ matrix.x }}`)
+                script = _EXPRESSION.sub("$EXPRESSION", step["run"])
+                yield from _shell_runs(script, _folder(cwd))
 
 
 def _working_directory(node: dict[str, object], default: str | None) -> str | None:

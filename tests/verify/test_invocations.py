@@ -64,6 +64,14 @@ jobs:
     assert roots({".github/workflows/ci.yml": unknown}) is None
 
 
+def test_the_folder_before_a_variable_is_known() -> None:
+    workflow = "jobs:\n  examples:\n    steps:\n      - run: pytest -v examples/${{ matrix.example }}\n"
+    files = {".github/workflows/ci.yml": workflow, "examples/plot/test_plot.py": ""}
+    assert roots(files) == {"examples"}
+    # a variable at the start hides the folder too
+    assert roots({**files, ".github/workflows/ci.yml": workflow.replace("examples/", "")}) is None
+
+
 def test_tox_commands_and_nox_sessions_name_their_folders() -> None:
     tox = (
         "[testenv]\ncommands =\n    py39: cov: pytest --cov=pkg \\\n        {posargs:{toxinidir}/tests}\n"
