@@ -24,6 +24,7 @@ from swegym_build.images.stage import run_build
 from swegym_build.labels import TIER_LABEL
 from swegym_build.state import StateStore
 from swegym_build.testing.registry import LocalRegistry
+from swegym_build.validate.runner import OWNER_LABEL
 from swegym_build.validate.stage import ValidateOptions, run_validate
 from swegym_build.workspace import Workspace
 from tests.conftest import VALIDATION_TIMEOUT
@@ -105,13 +106,7 @@ def test_killed_ray_driver_resumes_without_redoing_finished_instances(
     os.killpg(driver.pid, signal.SIGKILL)
     driver.wait()
     assert 2 <= len(recorded) < 7, recorded
-    # A container in flight may end (and go) between the listing and its inspection or removal.
-    left = docker_client.containers.list(
-        all=True, filters={"label": f"{TIER_LABEL}=validate"}, ignore_removed=True
-    )
-    for container in left:
-        with contextlib.suppress(docker.errors.NotFound):
-            container.remove(force=True)
+    _remove_containers_of(docker_client, driver.pid)
 
     rerun = subprocess.run(command, env=env, capture_output=True, text=True, timeout=600)
 
@@ -176,3 +171,20 @@ def test_a_node_without_the_image_pulls_it_through_the_registry(
 
     assert summary.outcomes == {"kept": 1}
     assert docker_client.images.get(image).id == image_id  # the same image, back from the registry
+
+
+def _remove_containers_of(client: docker.DockerClient, session: int) -> None:
+    """Remove the validate containers the killed run left: those whose owner is gone or still runs
+    in its session (a Ray process that outlived the kill), not those of runs in other sessions
+    (another test worker's) on the same engine."""
+    # A container in flight may end (and go) between the listing and its inspection or removal.
+    left = client.containers.list(all=True, filters={"label": f"{TIER_LABEL}=validate"}, ignore_removed=True)
+    for container in left:
+        pid = container.labels.get(OWNER_LABEL, "::").split(":")[1]
+        try:
+            ours = not pid.isdigit() or os.getsid(int(pid)) == session
+        except ProcessLookupError:
+            ours = True
+        if ours:
+            with contextlib.suppress(docker.errors.NotFound):
+                container.remove(force=True)
