@@ -187,6 +187,14 @@ _BUILD_FAILED = re.compile(
     r"|^Failed to build (?P<summary>[A-Za-z0-9][\w.-]*)$",
     re.MULTILINE,
 )
+# pip <= 25 failing a package's metadata or build-requirements step names no package ("╰─> See
+# above for output."): the package is the one pip was collecting when the step failed
+_METADATA_FAILED = re.compile(
+    r"^Collecting (?P<name>[A-Za-z0-9][\w.-]*)[^\n]*\n(?:(?!Collecting )[^\n]*\n)*?[^\n]*"
+    r"(?:Preparing metadata \([^)]*\)|Getting requirements to build (?:wheel|editable)"
+    r"|Installing build dependencies)(?: \.\.\. |: finished with status ')error",
+    re.MULTILINE,
+)
 # setuptools >= 66 (packaging 22+ inside) refusing a legacy specifier in a package's own metadata
 # (yamllint 1.26.1's `python_requires = >=3.5.*`, in hydra 1.1's env; setup.cfg's form is
 # packaging's exception, setup.py's is setuptools' own message): 65 is the last release that reads
@@ -542,13 +550,19 @@ def _minor(python: str) -> tuple[int, int]:
 def _unbuilt_pin_cure(config: dict[str, Any], log: str, tree: Tree) -> Candidate | None:
     """A release the recipe pins that does not build here (lxml 4.2.3's C on Python 3.9, moto 1.x's
     requirements-dev.txt): unpinned, the cut-off takes the era's newest, which may have a wheel."""
-    for match in reversed(list(_BUILD_FAILED.finditer(log))):
-        name = next(group for group in match.groups() if group)
+    for name in _unbuilt_names(log):
         version = _pinned_version(config, name, tree)
         changed = _change_requirement(config, name, True, tree.read) if version else None
         if changed is not None:
             return Candidate(f"{name} unpinned ({name}=={version} did not build)", changed)
     return None
+
+
+def _unbuilt_names(log: str) -> list[str]:
+    """The packages whose build or metadata step failed, the last failure first."""
+    found = [(m.start(), next(g for g in m.groups() if g)) for m in _BUILD_FAILED.finditer(log)]
+    found += [(m.start(), m.group("name")) for m in _METADATA_FAILED.finditer(log)]
+    return [name for _, name in sorted(found, reverse=True)]
 
 
 def _pinned_version(config: dict[str, Any], name: str, tree: Tree) -> str | None:

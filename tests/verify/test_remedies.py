@@ -779,6 +779,20 @@ UNBUILT_PIN = (
     "ERROR: Failed to build installable wheels for some pyproject.toml based projects (lxml)\n"
 )
 
+# pip 23 fails the same pin's egg_info and names no package where it gives up
+UNBUILT_METADATA = (
+    "Collecting lxml==4.2.3 (from -r requirements-dev.txt (line 2))\n"
+    "  Downloading lxml-4.2.3.tar.gz (4.4 MB)\n"
+    "  Preparing metadata (setup.py) ... error\n"
+    "  error: subprocess-exited-with-error\n"
+    "  ╰─> [3 lines of output]\n"
+    "      Building lxml version 4.2.3.\n"
+    "Collecting pytest>=7 (from -r requirements-dev.txt (line 3))\n"
+    "error: metadata-generation-failed\n"
+    "× Encountered error while generating package metadata.\n"
+    "╰─> See above for output.\n"
+)
+
 
 def test_a_pinned_release_that_does_not_build_is_unpinned_where_the_recipe_pins_it(tmp_path: Path) -> None:
     tree = Tree({**FILES, "requirements-dev.txt": "-r requirements-min.txt\nlxml==4.2.3\npytest>=7\n"})
@@ -792,6 +806,13 @@ def test_a_pinned_release_that_does_not_build_is_unpinned_where_the_recipe_pins_
     # uv's form names the pin itself
     (by_uv,) = remedies(Candidate("as drafted", RECIPE), "error: Failed to build `lxml==4.2.3`\n", tree)
     assert by_uv.label == found.label
+    # pip <= 25 names the package only where it collects it
+    (by_old_pip,) = remedies(Candidate("as drafted", RECIPE), UNBUILT_METADATA, tree)
+    assert by_old_pip.label == found.label
+    assert (
+        remedies(Candidate("as drafted", RECIPE), UNBUILT_METADATA.replace(" ... error", " ... done"), tree)
+        == []
+    )
     # a pin in some package's own metadata, or a project's own build: nothing the recipe can unpin
     assert _remedies(UNBUILT_PIN) == []
     assert _remedies("  ERROR: Failed building editable for widget\n") == []
