@@ -11,6 +11,8 @@ thing the drafting facts at the environment commit support, so a failure points 
 5. each extra of the install left out (an extra that does not install at the cut-off);
 6. the test command: `python -m pytest ...` as `pytest ...`, and the reverse.
 
+After an install that failed with no cure in its log, the loop tries the candidates that install
+more (1, 2) last: installing more does not mend a failed install, and another Python may.
 Nothing here runs: the same recipe and facts always give the same list (`candidate_digest` keys
 what was tried), so a verified recipe is reproducible.
 """
@@ -48,6 +50,7 @@ class Candidate:
     label: str
     install_config: dict[str, Any]
     avoids_host: str = ""  # a cure for an install that could not reach this host: it no longer fetches there
+    adds: bool = False  # it installs more than the first (an extra, a requirements file)
 
 
 @dataclass(frozen=True)
@@ -72,9 +75,9 @@ def candidates(first: dict[str, Any], facts: DraftFacts, first_label: str = AS_D
     """`first`, then one-change variations of it in the order of the module docstring, without
     duplicates (a variation equal to an earlier candidate is left out)."""
     found: list[Candidate] = [Candidate(first_label, first)]
-    for label, config in _variations(first, facts):
+    for label, config, adds in _variations(first, facts):
         if all(config != c.install_config for c in found):
-            found.append(Candidate(label, config))
+            found.append(Candidate(label, config, adds=adds))
     return found
 
 
@@ -83,7 +86,7 @@ def candidate_digest(tried: Sequence[Candidate], *context: str) -> str:
     return inputs_digest({"candidates": [c.install_config for c in tried], "context": list(context)})[:16]
 
 
-def _variations(first: dict[str, Any], facts: DraftFacts) -> list[tuple[str, dict[str, Any]]]:
+def _variations(first: dict[str, Any], facts: DraftFacts) -> list[tuple[str, dict[str, Any], bool]]:
     install: list[str] = list(first["install"])
     projects = [i for i, command in enumerate(install) if command in project_installs(install)]
     added, modes, dropped = [], [], []
@@ -121,7 +124,9 @@ def _variations(first: dict[str, Any], facts: DraftFacts) -> list[tuple[str, dic
                 swapped = pattern.sub(other, command, count=1)
                 commands.append((f"test command {swapped!r}", {**first, "test_cmd": swapped}))
                 break
-    return [*added, *files, *modes, *pythons, *dropped, *commands]
+    adding = [(label, config, True) for label, config in [*added, *files]]
+    changing = [(label, config, False) for label, config in [*modes, *pythons, *dropped, *commands]]
+    return [*adding, *changing]
 
 
 def _toggle_editable(command: str) -> str:

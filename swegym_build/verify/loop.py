@@ -205,6 +205,9 @@ def verify_env(
             elif host is not None:
                 stopped = f"network: {host} unreachable"
                 break
+            else:
+                # no cure: installing more will not mend the install (stable: the rest keep their order)
+                queue.sort(key=lambda c: c.adds and id(c) not in cures)
             continue
         result.envs_built.append(env)
         check = collect(env, candidate, folder / "collect.log")
@@ -237,7 +240,8 @@ def _with_cures(
         found = remedy(candidate, text)
         if found:
             cure = next((c for c in found if c.label not in unbuildable), found[0])
-            candidate = Candidate(f"{candidate.label}; {cure.label}", cure.install_config, cure.avoids_host)
+            label = f"{candidate.label}; {cure.label}"
+            candidate = Candidate(label, cure.install_config, cure.avoids_host, candidate.adds)
     return candidate
 
 

@@ -84,10 +84,10 @@ from swegym_build.verify.collection import count_tests
 
 ReadFile = Callable[[str], "str | None"]
 
-# Part of a drafted verification's inputs: bump it when a cure is added or changed, so a version
+# Part of a drafted verification's inputs: bump it when a cure or the loop's order changes, so a version
 # that failed with the older cures is tried again (a failure is otherwise reused, and an upgrade
 # would never reach it).
-CURES_REVISION = 5
+CURES_REVISION = 6  # 6: pip <= 25 metadata failures; a failed install defers installing more
 
 
 class Tree(Protocol):

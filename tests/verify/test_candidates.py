@@ -147,6 +147,29 @@ def test_the_loop_stops_at_the_first_verified_candidate(tmp_path: Path) -> None:
     assert EnvVerification.from_dict(record.to_dict()) == record
 
 
+def test_after_a_failed_install_with_no_cure_installing_more_is_tried_last(tmp_path: Path) -> None:
+    found = candidates(RECIPE, DraftFacts(extras=("yaml",), pythons=("3.9", "3.11")))
+
+    def build(candidate: Any, log: Path, left: float) -> str:
+        if candidate.install_config["python"] != "3.9":
+            raise AttemptFailed("env_build_failed", "a wheel did not build")
+        return str(candidate.label)
+
+    def collect(env: str, candidate: Any, log: Path) -> CollectionCheck:
+        return _check(True)
+
+    record = verify_env("acme/widget", "1.0", "drafted", found, build, collect, tmp_path, VerifyLimits(3, 60))
+    assert [(a.label, a.outcome) for a in record.verification.attempts] == [
+        ("as drafted", "env_build_failed"),
+        ("plain install (python -m pip install '.[test]' -c constraints.txt)", "env_build_failed"),
+        ("Python 3.9", "verified"),
+    ]
+    # a collection failure leaves the order as it is: a test dependency an extra installs comes first
+    assert _run(VerifyLimits(6, 120), {"with extra yaml"}, [0.0], tmp_path / "kept").attempts[1].label == (
+        "with extra yaml"
+    )
+
+
 @pytest.mark.parametrize(
     ("limits", "attempts", "stopped"),
     [(VerifyLimits(2, 120), 2, "max attempts (2)"), (VerifyLimits(9, 25), 3, "time limit (25 min)")],
