@@ -4,8 +4,9 @@ from __future__ import annotations
 
 import fcntl
 import os
+import tempfile
 from collections.abc import Iterator
-from contextlib import contextmanager
+from contextlib import AbstractContextManager, contextmanager
 from pathlib import Path
 
 CACHE_DIR_ENV = "SWEGYM_CACHE_DIR"
@@ -34,3 +35,10 @@ def file_lock(path: Path) -> Iterator[None]:
             yield
         finally:
             fcntl.flock(handle, fcntl.LOCK_UN)
+
+
+def engine_lock(name: str) -> AbstractContextManager[None]:
+    """A lock for making one image on the Docker engine, held machine-wide: the engine is shared by
+    every workspace and cache here, and runs with different caches locking apart imported the same
+    root filesystem twice (two ids under one tag, so two base images)."""
+    return file_lock(Path(tempfile.gettempdir()) / "swegym-build-locks" / name)

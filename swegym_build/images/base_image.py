@@ -19,7 +19,7 @@ from pathlib import Path
 import docker
 from docker.models.images import Image
 
-from swegym_build.cache import cache_dir, file_lock
+from swegym_build.cache import cache_dir, engine_lock
 from swegym_build.dockerio import existing_image
 from swegym_build.errors import BuildError
 from swegym_build.images.engine import build_image, inputs_digest
@@ -129,7 +129,7 @@ def ensure_base_image(
     if image is not None:
         report(log, progress, f"base image {recipe.tag} is up to date; nothing to build")
         return _describe(recipe, image, built=False)
-    with file_lock(cache / "base" / f"{recipe.digest}.lock"):
+    with engine_lock(f"base-{recipe.digest}.lock"):
         # A parallel run may have built it while this one waited for the lock.
         image = existing_image(client, recipe.tag)
         if image is not None:

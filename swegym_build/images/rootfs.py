@@ -23,7 +23,7 @@ from pathlib import Path
 import docker
 import docker.errors
 
-from swegym_build.cache import file_lock
+from swegym_build.cache import engine_lock, file_lock
 from swegym_build.dockerio import existing_image
 from swegym_build.errors import BuildError
 from swegym_build.images.progress import Progress, report
@@ -107,7 +107,7 @@ def ensure_rootfs_image(
     found = existing_image(client, tag)
     if found is not None:
         return RootfsImage(tag, str(found.id), release.suite, created=False)
-    with file_lock(cache / "rootfs" / f"{release.suite}.image.lock"):
+    with engine_lock(f"rootfs-{release.suite}.lock"):
         # Another process may have imported it while this one waited for the lock.
         found = existing_image(client, tag)
         if found is not None:

@@ -32,7 +32,7 @@ from typing import Any
 import docker
 import requests
 
-from swegym_build.cache import file_lock
+from swegym_build.cache import engine_lock
 from swegym_build.containment import TEST_UID
 from swegym_build.dockerio import existing_image
 from swegym_build.errors import BuildError
@@ -274,8 +274,7 @@ def ensure_prep_image(
 ) -> BuiltImage:
     """The env tier's first part, built from harness/env/Dockerfile when missing (its output goes
     to the env's `log_file`). Parallel builds of envs that share it build it once."""
-    lock = Path(tempfile.gettempdir()) / "swegym-build-locks" / f"{recipe.tag.replace(':', '_')}.lock"
-    with file_lock(lock):
+    with engine_lock(f"{recipe.tag.replace(':', '_')}.lock"):
         image = existing_image(client, recipe.tag)
         if image is not None:
             report(log, progress, f"{what}: prep image {recipe.tag} is up to date")

@@ -29,7 +29,8 @@ from swegym_build.validate.stage import ValidateOptions, run_validate
 from swegym_build.workspace import Workspace
 from tests.conftest import VALIDATION_TIMEOUT
 
-pytestmark = pytest.mark.docker
+# one test worker runs every user of the validated sample: the session fixture validates once
+pytestmark = [pytest.mark.docker, pytest.mark.xdist_group("validated_sample")]
 VERDICT_FIELDS = ("reason", "FAIL_TO_PASS", "PASS_TO_PASS", "PASS_TO_FAIL", "FAIL_TO_FAIL", "flaky_tests")
 
 

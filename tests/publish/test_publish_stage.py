@@ -19,7 +19,8 @@ from swegym_build.validate.stage import ValidateOptions, run_validate
 from swegym_build.workspace import Workspace
 from tests.publish.helpers import load_split
 
-pytestmark = pytest.mark.docker
+# one test worker runs every user of the validated sample: the session fixture validates once
+pytestmark = [pytest.mark.docker, pytest.mark.xdist_group("validated_sample")]
 TOKEN = "hf_test_token_0123456789"
 
 

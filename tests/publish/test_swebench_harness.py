@@ -30,7 +30,8 @@ from swegym_build.validate.parsers import is_pass, parse_log
 from swegym_build.workspace import Workspace
 from tests.publish.helpers import make_instance
 
-pytestmark = pytest.mark.docker
+# one test worker runs every user of the validated sample: the session fixture validates once
+pytestmark = [pytest.mark.docker, pytest.mark.xdist_group("validated_sample")]
 
 # The harness names its containers after the run id and removes a same-named one before it starts:
 # a run id of our own keeps two sessions on one engine from killing each other's containers.

@@ -4,6 +4,8 @@ from __future__ import annotations
 
 import dataclasses
 import json
+import shutil
+from pathlib import Path
 
 import docker
 import pytest
@@ -16,7 +18,8 @@ from swegym_build.validate.stage import ValidateOptions, run_validate
 from swegym_build.workspace import Workspace
 from tests.conftest import VALIDATION_TIMEOUT
 
-pytestmark = pytest.mark.docker
+# one test worker runs every user of the validated sample: the session fixture validates once
+pytestmark = [pytest.mark.docker, pytest.mark.xdist_group("validated_sample")]
 REPO = "swegym-demo/calculator"
 
 
@@ -108,9 +111,15 @@ def test_logs_exit_codes_and_the_side_scripts_are_kept(validated: Workspace) -> 
     assert (_result(validated, 2).overhead_per_run or 0) < 2.0
 
 
+def _own_copy(workspace: Workspace, tmp_path: Path) -> Workspace:
+    """A private copy of the session's workspace, for a test that adds to it (others read it)."""
+    return Workspace.resolve(shutil.copytree(workspace.root, tmp_path / "ws"))
+
+
 def test_a_patch_climbing_out_is_refused_before_anything_runs(
-    validated: Workspace, docker_client: docker.DockerClient
+    validated_sample: Workspace, docker_client: docker.DockerClient, tmp_path: Path
 ) -> None:
+    validated = _own_copy(validated_sample, tmp_path)
     instance = read_versioned(validated, None, ["swegym-demo__calculator-2"])[0]
     climbing = instance.patch.replace("calculator/ops.py", "../../etc/ops.py")
     evil = dataclasses.replace(instance, instance_id="swegym-demo__calculator-666", patch=climbing)
@@ -127,8 +136,9 @@ def test_a_patch_climbing_out_is_refused_before_anything_runs(
 
 
 def test_finished_instances_are_not_run_again_unless_forced(
-    validated: Workspace, docker_client: docker.DockerClient
+    validated_sample: Workspace, docker_client: docker.DockerClient, tmp_path: Path
 ) -> None:
+    validated = _own_copy(validated_sample, tmp_path)
     state = StateStore(validated.state_db)
     instances = read_versioned(validated, None, ["swegym-demo__calculator-13"])
     again = run_validate(validated, state, instances, ValidateOptions(runs=3))
