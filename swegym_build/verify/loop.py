@@ -8,8 +8,9 @@ left as its timeout). Every attempt is recorded: the recipe, its log, and why it
 
 After a failure, `remedy(candidate, log)` may name candidates the log points at (a package pip
 cannot find, a missing command: `remedies.py`); they are tried next, before the rest of the
-list, within the same limits. A build that failed because a host cannot be reached
-(`unreachable(log)`) ends the loop: no candidate can reach it either.
+list, within the same limits. A build that failed with no cure sends the candidates that install
+more to the back of the list (`Candidate.adds`). A build that failed because a host cannot be
+reached (`unreachable(log)`) ends the loop: no candidate can reach it either.
 """
 
 from __future__ import annotations
