@@ -19,8 +19,7 @@ from swegym_build.validate.stage import ValidateOptions, run_validate
 from swegym_build.workspace import Workspace
 from tests.publish.helpers import load_split
 
-# one test worker runs every user of the validated sample: the session fixture validates once
-pytestmark = [pytest.mark.docker, pytest.mark.xdist_group("validated_sample")]
+pytestmark = pytest.mark.docker
 TOKEN = "hf_test_token_0123456789"
 
 

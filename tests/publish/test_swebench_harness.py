@@ -30,8 +30,7 @@ from swegym_build.validate.parsers import is_pass, parse_log
 from swegym_build.workspace import Workspace
 from tests.publish.helpers import make_instance
 
-# one test worker runs every user of the validated sample: the session fixture validates once
-pytestmark = [pytest.mark.docker, pytest.mark.xdist_group("validated_sample")]
+pytestmark = pytest.mark.docker
 
 # The harness names its containers after the run id and removes a same-named one before it starts:
 # a run id of our own keeps two sessions on one engine from killing each other's containers.

@@ -18,8 +18,7 @@ from swegym_build.validate.stage import ValidateOptions, run_validate
 from swegym_build.workspace import Workspace
 from tests.conftest import VALIDATION_TIMEOUT
 
-# one test worker runs every user of the validated sample: the session fixture validates once
-pytestmark = [pytest.mark.docker, pytest.mark.xdist_group("validated_sample")]
+pytestmark = pytest.mark.docker
 REPO = "swegym-demo/calculator"
 
 
