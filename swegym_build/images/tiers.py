@@ -274,7 +274,7 @@ def ensure_prep_image(
 ) -> BuiltImage:
     """The env tier's first part, built from harness/env/Dockerfile when missing (its output goes
     to the env's `log_file`). Parallel builds of envs that share it build it once."""
-    with engine_lock(f"{recipe.tag.replace(':', '_')}.lock"):
+    with engine_lock(f"prep-{recipe.tag.replace(':', '_')}.lock"):
         image = existing_image(client, recipe.tag)
         if image is not None:
             report(log, progress, f"{what}: prep image {recipe.tag} is up to date")

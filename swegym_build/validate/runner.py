@@ -131,6 +131,13 @@ def owner_label() -> str:
     return f"{socket.gethostname()}:{pid}:{_process_start(pid)}"
 
 
+def container_owner(labels: dict[str, str]) -> tuple[str, int, str] | None:
+    """(host, pid, process start) of the run that started a validate container, from its label."""
+    owner_host, _, rest = labels.get(OWNER_LABEL, "").partition(":")
+    pid, _, started = rest.partition(":")
+    return (owner_host, int(pid), started) if pid.isdigit() else None
+
+
 def remove_orphans(client: docker.DockerClient) -> int:
     """Remove validate containers left by runs on this host whose process is gone; return how many."""
     host = socket.gethostname()
@@ -138,11 +145,11 @@ def remove_orphans(client: docker.DockerClient) -> int:
     for container in client.containers.list(
         all=True, filters={"label": [f"{TIER_LABEL}=validate", OWNER_LABEL]}, ignore_removed=True
     ):
-        owner_host, _, rest = container.labels.get(OWNER_LABEL, "").partition(":")
-        pid, _, started = rest.partition(":")
-        if owner_host != host or not pid.isdigit():
+        owner = container_owner(container.labels)
+        if owner is None or owner[0] != host:
             continue
-        if _process_start(int(pid)) == started:
+        _, pid, started = owner
+        if _process_start(pid) == started:
             continue  # a live run (this one or another on the same engine)
         log.info("removing orphaned container %s of an earlier run", container.short_id)
         with contextlib.suppress(docker.errors.NotFound):  # auto-removed meanwhile

@@ -22,7 +22,7 @@ import yaml
 
 from swegym_build.specs.drafting.nox import nox_test_sessions
 from swegym_build.specs.drafting.tox import env_commands
-from swegym_build.specs.drafting.workflows import NOT_TEST_JOBS
+from swegym_build.specs.drafting.workflows import NOT_TEST_JOBS, named_as_not_test
 
 _MAKEFILES = ("Makefile", "makefile", "GNUmakefile")
 _WORKFLOW = re.compile(r"^\.github/workflows/[^/]+\.ya?ml$")
@@ -263,8 +263,7 @@ def _workflow_runs(path: str, text: str) -> Iterator[_Run]:
     for name, job in workflow["jobs"].items():
         if not isinstance(job, dict) or not isinstance(job.get("steps"), list):
             continue
-        names = (path.rsplit("/", 1)[-1], str(name), str(job.get("name", "")))
-        if any(NOT_TEST_JOBS.search(n) for n in names):
+        if named_as_not_test(path, str(name), job):
             continue
         job_cwd = _working_directory(job, top)
         for step in job["steps"]:

@@ -78,6 +78,7 @@ from packaging.version import InvalidVersion, Version
 
 from swegym_build.images.tiers import constrains_setuptools
 from swegym_build.specs.drafting.metadata import requirement_files
+from swegym_build.specs.drafting.python import as_tuple
 from swegym_build.testpaths import is_test_path
 from swegym_build.verify.candidates import Candidate
 from swegym_build.verify.collection import count_tests
@@ -526,7 +527,7 @@ def _release(requirement: Requirement) -> str | None:
 def _legacy_specifier_cure(config: dict[str, Any], log: str, _tree: Tree) -> Candidate | None:
     refused = list(_LEGACY_SPECIFIER.finditer(log))
     constraints = list(config.get("pip_constraints") or [])
-    if not refused or constrains_setuptools(constraints) or _minor(str(config.get("python"))) >= (3, 12):
+    if not refused or constrains_setuptools(constraints) or _python_of(config) >= (3, 12):
         return None  # no such failure, the recipe chose its setuptools, or 65 cannot run there
     spec = refused[-1].group("spec")
     env = {**_uv_env(config), "PIP_BUILD_CONSTRAINT": CONSTRAINTS_FILE}
@@ -542,9 +543,9 @@ def _legacy_specifier_cure(config: dict[str, Any], log: str, _tree: Tree) -> Can
     )
 
 
-def _minor(python: str) -> tuple[int, int]:
-    major, _, minor = python.partition(".")
-    return (int(major), int(minor)) if major.isdigit() and minor.isdigit() else (0, 0)
+def _python_of(config: dict[str, Any]) -> tuple[int, ...]:
+    python = str(config.get("python"))
+    return as_tuple(python) if re.fullmatch(r"\d+(\.\d+)*", python) else ()
 
 
 def _unbuilt_pin_cure(config: dict[str, Any], log: str, tree: Tree) -> Candidate | None:

@@ -266,9 +266,14 @@ def _lines(script: str) -> list[str]:
     return [line.strip() for line in joined.splitlines() if line.strip()]
 
 
+def named_as_not_test(path: str, job_id: str, body: dict[str, Any]) -> bool:
+    """The workflow file, job id or job name marks a docs, lint, release... job."""
+    names = (path.rsplit("/", 1)[-1], job_id, str(body.get("name", "")))
+    return any(NOT_TEST_JOBS.search(name) for name in names)
+
+
 def is_test_job(job: Job) -> bool:
-    names = (job.path.rsplit("/", 1)[-1], job.name, str(job.body.get("name", "")))
-    if any(NOT_TEST_JOBS.search(name) for name in names):
+    if named_as_not_test(job.path, job.name, job.body):
         return False
     steps = [step for step in job.body.get("steps") or [] if isinstance(step, dict)]
     if not any(_RUNS_TESTS.search(str(step.get("run", ""))) for step in steps):
