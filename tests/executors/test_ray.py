@@ -24,7 +24,7 @@ from swegym_build.images.stage import run_build
 from swegym_build.labels import TIER_LABEL
 from swegym_build.state import StateStore
 from swegym_build.testing.registry import LocalRegistry
-from swegym_build.validate.runner import OWNER_LABEL
+from swegym_build.validate.runner import container_owner
 from swegym_build.validate.stage import ValidateOptions, run_validate
 from swegym_build.workspace import Workspace
 from tests.conftest import VALIDATION_TIMEOUT
@@ -152,10 +152,17 @@ def test_a_node_without_the_image_pulls_it_through_the_registry(
 ) -> None:
     workspace = Workspace.resolve(shutil.copytree(built_sample.root, tmp_path / "ws"))
     state = StateStore(workspace.state_db)
-    instances = read_versioned(workspace, None, ["swegym-demo__calculator-2"])
+    # Inputs of its own (an extra env var): the image it removes is no other test's, since the
+    # tests run in parallel and the sample's images are shared on the engine.
+    instances = [
+        dataclasses.replace(i, install_config={**(i.install_config or {}), "env": {"SWEGYM_PULL_TEST": "1"}})
+        for i in read_versioned(workspace, None, ["swegym-demo__calculator-2"])
+    ]
     built = run_build(docker_client, workspace, state, instances, registry=registry.address)
     assert built.outcomes == {"kept": 1}
-    image = read_built(workspace)["swegym-demo__calculator-2"].image
+    record = read_built(workspace)["swegym-demo__calculator-2"]
+    image = record.image
+    assert image != read_built(built_sample)["swegym-demo__calculator-2"].image
     image_id = docker_client.images.get(image).id
     # This engine now stands for a node that never built the image.
     docker_client.images.remove(image_id, force=True)
@@ -171,6 +178,8 @@ def test_a_node_without_the_image_pulls_it_through_the_registry(
 
     assert summary.outcomes == {"kept": 1}
     assert docker_client.images.get(image).id == image_id  # the same image, back from the registry
+    for tag in (image, record.env_image):
+        docker_client.images.remove(tag, force=True)
 
 
 def _remove_containers_of(client: docker.DockerClient, session: int) -> None:
@@ -180,9 +189,9 @@ def _remove_containers_of(client: docker.DockerClient, session: int) -> None:
     # A container in flight may end (and go) between the listing and its inspection or removal.
     left = client.containers.list(all=True, filters={"label": f"{TIER_LABEL}=validate"}, ignore_removed=True)
     for container in left:
-        pid = container.labels.get(OWNER_LABEL, "::").split(":")[1]
+        owner = container_owner(container.labels)
         try:
-            ours = not pid.isdigit() or os.getsid(int(pid)) == session
+            ours = owner is None or os.getsid(owner[1]) == session
         except ProcessLookupError:
             ours = True
         if ours:
