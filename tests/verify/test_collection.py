@@ -16,6 +16,7 @@ from swegym_build.jsonl import read_jsonl
 from swegym_build.verify import check_collection, collection_script, judge_collection
 from swegym_build.verify.collection import collection_paths
 from swegym_build.workspace import Workspace
+from tests.verify.tree import write_tree
 
 PYTEST = {"log_parser": "pytest", "test_cmd": "pytest -rA"}
 UNITTEST = {"log_parser": "unittest", "test_cmd": "python -m unittest discover -v -s tests"}
@@ -138,9 +139,7 @@ def test_a_package_conftest_that_adds_options_is_collected_as_validate_runs_it(t
         "frames/core/tests/test_core.py": "def test_core():\n    pass\n",
         "docs/conf.py": "project = 'frames'\n",
     }
-    for name, text in files.items():
-        (tmp_path / name).parent.mkdir(parents=True, exist_ok=True)
-        (tmp_path / name).write_text(text)
+    write_tree(tmp_path, files)
     paths = collection_paths(list(files), files.get)
     assert paths == ("frames",)
 

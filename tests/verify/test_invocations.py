@@ -8,6 +8,7 @@ from pathlib import Path
 from swegym_build.verify.collection import collection_paths, judge_collection
 from swegym_build.verify.invocations import invoked_roots
 from tests.verify.test_collection import GOOD, PYTEST, run_here
+from tests.verify.tree import write_tree
 
 TREE = ["pkg/__init__.py", "pkg/core.py", "tests/test_core.py", "sdk/client/test_client.py", "docs/conf.py"]
 
@@ -120,9 +121,7 @@ def test_a_source_module_named_like_a_test_stays_out_of_the_collection(tmp_path:
         "tests/test_good.py": GOOD,
         "Makefile": "test:\n\tpytest -sv ./tests/ $(TEST_EXCLUDE)\nserver:\n\tpytest -sv ./tests/\n",
     }
-    for name, text in files.items():
-        (tmp_path / name).parent.mkdir(parents=True, exist_ok=True)
-        (tmp_path / name).write_text(text)
+    write_tree(tmp_path, files)
     without_makefile = {k: v for k, v in files.items() if k != "Makefile"}
     assert collection_paths(list(without_makefile), without_makefile.get) == ("pkg", "tests")
     assert not judge_collection(*run_here(tmp_path, PYTEST, ("pkg", "tests"))).verified
