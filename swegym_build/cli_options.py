@@ -14,10 +14,24 @@ Workdir = Annotated[
         "--workdir", help="Workspace folder (default: $SWEGYM_WORKDIR or ./data).", show_default=False
     ),
 ]
-Repos = Annotated[Optional[list[str]], typer.Option("--repo", help="Only these repositories.")]  # noqa: UP045
+
+
+def each_name(values: list[str] | None) -> list[str] | None:
+    """A list option's names: the flag repeated, or one value holding several (`a,b` or `"a b"`)."""
+    if values is None:
+        return None
+    return [name for value in values for name in value.replace(",", " ").split()]
+
+
+Repos = Annotated[
+    Optional[list[str]],  # noqa: UP045
+    typer.Option("--repo", help="Only these repositories (repeat the flag, or a,b).", callback=each_name),
+]
 InstanceIds = Annotated[
     Optional[list[str]],  # noqa: UP045
-    typer.Option("--instances", help="Only these instance ids."),
+    typer.Option(
+        "--instances", help="Only these instance ids (repeat the flag, or a,b).", callback=each_name
+    ),
 ]
 ExecutorName = Annotated[
     str,

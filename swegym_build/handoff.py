@@ -13,6 +13,7 @@ import json
 from collections.abc import Iterable
 from dataclasses import replace
 
+from swegym_build.errors import SwegymError
 from swegym_build.jsonl import AppendOnlyJsonl, read_jsonl
 from swegym_build.records import BuiltInstance, PublishedInstance, TaskInstance, ValidationResult
 from swegym_build.verify.loop import EnvVerification
@@ -34,6 +35,25 @@ def read_versioned(
         if not chosen or row["instance_id"] in chosen
     ]
     return with_verified_recipes(workspace, instances)
+
+
+def select_versioned(
+    workspace: Workspace, repos: list[str] | None = None, ids: list[str] | None = None
+) -> list[TaskInstance]:
+    """`read_versioned` for a user's `--repo`/`--instances`: a name the workspace does not hold is
+    an error naming it (a typo would otherwise select nothing, and the stage would report 0)."""
+    for repo in repos or ():
+        if not workspace.versioned_file(repo).exists():
+            raise SwegymError(f"{repo}: no versioned instances in {workspace.root} (run `versions` first)")
+    instances = read_versioned(workspace, repos, ids)
+    missing = sorted(set(ids or ()) - {i.instance_id for i in instances})
+    if missing:
+        where = f" of {', '.join(repos)}" if repos else ""
+        raise SwegymError(
+            f"no versioned instance{where} is named {', '.join(missing)} in {workspace.root} "
+            "(`swegym-build status --instances` lists them)"
+        )
+    return instances
 
 
 def with_verified_recipes(workspace: Workspace, instances: list[TaskInstance]) -> list[TaskInstance]:

@@ -84,10 +84,10 @@ def run_build_stage(
     verify: VerifyOptions | None = None,
 ) -> BuildSummary:
     from swegym_build.dockerio import engine_client
-    from swegym_build.handoff import read_versioned
+    from swegym_build.handoff import select_versioned
     from swegym_build.images.stage import run_build
 
-    instances = read_versioned(workspace, repos, ids)
+    instances = select_versioned(workspace, repos, ids)
 
     def run(state: StateStore, progress: Notify) -> BuildSummary:
         return run_build(

@@ -76,10 +76,10 @@ def run_validate_stage(
     executor: Executor | None = None,
 ) -> ValidateSummary:
     from swegym_build.dockerio import engine_client
-    from swegym_build.handoff import read_versioned
+    from swegym_build.handoff import select_versioned
     from swegym_build.validate.stage import run_validate
 
-    instances = read_versioned(workspace, repos, ids)
+    instances = select_versioned(workspace, repos, ids)
     engine_client()  # fail early and clearly when the engine is not there
     return run_stage(
         workspace,
