@@ -88,7 +88,7 @@ ReadFile = Callable[[str], "str | None"]
 # Part of a drafted verification's inputs: bump it when a cure or the loop's order changes, so a version
 # that failed with the older cures is tried again (a failure is otherwise reused, and an upgrade
 # would never reach it).
-CURES_REVISION = 6  # 6: pip <= 25 metadata failures; a failed install defers installing more
+CURES_REVISION = 7  # 7: a missing system library (header, pkg-config module) gets its Debian package
 
 
 class Tree(Protocol):
@@ -132,6 +132,49 @@ COMMAND_PACKAGES: dict[str, tuple[str, ...]] = {
     "pg_config": ("libpq-dev",),  # psycopg2 built from source
     "mysql_config": ("default-libmysqlclient-dev",),  # mysqlclient
     "Rscript": ("r-base",),
+}
+# A C build missing a system library: the compiler on a header, pkg-config on a module, or the
+# check of a package that builds against it (matplotlib < 3.3 from its sdist: FreeType, libpng).
+_MISSING_LIBRARY = re.compile(
+    r"fatal error: (?P<header>[\w/.+-]+\.h): No such file or directory"
+    r"|Package '?(?P<module>[\w.+-]+)'?,? (?:was not found in the pkg-config search path|not found)"
+    r"|(?P<freetype>FreeType) version [\d.]+ or higher is required"
+)
+# The Debian packages that give a header or pkg-config module (in every Debian release the bases use).
+LIBRARY_PACKAGES: dict[str, tuple[str, ...]] = {
+    "ft2build.h": ("libfreetype-dev",),
+    "freetype2": ("libfreetype-dev",),
+    "FreeType": ("libfreetype-dev",),
+    "png.h": ("libpng-dev",),
+    "libpng": ("libpng-dev",),
+    "zlib.h": ("zlib1g-dev",),
+    "ffi.h": ("libffi-dev",),
+    "libffi": ("libffi-dev",),
+    "openssl/ssl.h": ("libssl-dev",),
+    "openssl/opensslv.h": ("libssl-dev",),
+    "libxml/xmlversion.h": ("libxml2-dev",),
+    "libxslt/xsltconfig.h": ("libxslt1-dev",),
+    "jpeglib.h": ("libjpeg-dev",),
+    "hdf5.h": ("libhdf5-dev",),
+    "yaml.h": ("libyaml-dev",),
+    "sqlite3.h": ("libsqlite3-dev",),
+    "bzlib.h": ("libbz2-dev",),
+    "lzma.h": ("liblzma-dev",),
+    "snappy-c.h": ("libsnappy-dev",),
+    "cairo.h": ("libcairo2-dev",),
+    "cairo": ("libcairo2-dev",),
+    "krb5.h": ("libkrb5-dev",),
+    "gssapi/gssapi.h": ("libkrb5-dev",),
+    "sasl/sasl.h": ("libsasl2-dev",),
+    "libpq-fe.h": ("libpq-dev",),
+    "portaudio.h": ("portaudio19-dev",),
+    "geos_c.h": ("libgeos-dev",),
+    "gmp.h": ("libgmp-dev",),
+    "curl/curl.h": ("libcurl4-openssl-dev",),
+    "readline/readline.h": ("libreadline-dev",),
+    "uuid/uuid.h": ("uuid-dev",),
+    "lz4.h": ("liblz4-dev",),
+    "zstd.h": ("libzstd-dev",),
 }
 _NO_MODULE = re.compile(r"ModuleNotFoundError: No module named '(?P<module>[\w.]+)'")
 # pytest's ERRORS part: a header per module it could not collect (at least one `_` a side), and
@@ -315,6 +358,7 @@ def remedies(failed: Candidate, log: str, tree: Tree) -> list[Candidate]:
         _legacy_specifier_cure,
         _unbuilt_pin_cure,
         _command_cure,
+        _library_cure,
         _module_cure,
         _setuptools_cure,
         _editable_finder_cure,
@@ -583,14 +627,28 @@ def _pinned_version(config: dict[str, Any], name: str, tree: Tree) -> str | None
 
 def _command_cure(config: dict[str, Any], log: str, _tree: Tree) -> Candidate | None:
     missing = [next(name for name in m.groups() if name) for m in _MISSING_COMMAND.finditer(log)]
-    commands = [c for c in dict.fromkeys(missing) if c in COMMAND_PACKAGES]
+    return _with_apt(config, missing, COMMAND_PACKAGES)
+
+
+def _library_cure(config: dict[str, Any], log: str, _tree: Tree) -> Candidate | None:
+    missing = [next(name for name in m.groups() if name) for m in _MISSING_LIBRARY.finditer(log)]
+    return _with_apt(config, missing, LIBRARY_PACKAGES)
+
+
+def _with_apt(
+    config: dict[str, Any], missing: list[str], packages: dict[str, tuple[str, ...]]
+) -> Candidate | None:
+    """The recipe with the apt packages that give what the log found missing (the known ones)."""
     have = list(config.get("apt_packages") or [])
     new: list[str] = []
-    for command in commands:
-        new += [p for p in COMMAND_PACKAGES[command] if p not in new and p not in have]
+    named: list[str] = []  # the missing things the new packages are for (not those already had)
+    for name in dict.fromkeys(missing):
+        added = [p for p in packages.get(name, ()) if p not in new and p not in have]
+        new += added
+        named += [name] if added else []
     if not new:
         return None
-    label = f"with apt {' '.join(new)} ({', '.join(commands)} not found)"
+    label = f"with apt {' '.join(new)} ({', '.join(named)} not found)"
     return Candidate(label, {**config, "apt_packages": [*have, *new]})
 
 

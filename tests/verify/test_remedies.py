@@ -136,6 +136,29 @@ def test_a_missing_command_gets_the_debian_package_that_provides_it() -> None:
     assert _remedies("bash: line 1: java: command not found\n", found.install_config) == []
 
 
+def test_a_missing_system_library_gets_the_debian_package_that_has_it() -> None:
+    # matplotlib 3.2.2's sdist on Python 3.9 (modin 0.9), a header, a pkg-config module
+    log = (
+        '      src/checkdep_freetype2.c:3:6: error: #error "FreeType version 2.3 or higher is required. '
+        'You may set the MPLLOCALFREETYPE environment variable to 1 to let Matplotlib download it."\n'
+        "      src/_png.cpp:10:10: fatal error: png.h: No such file or directory\n"
+        "    Package cairo was not found in the pkg-config search path.\n"
+        "      fatal error: libxml/xmlversion.h: No such file or directory\n"  # the recipe has libxml2-dev
+    )
+    (found,) = _remedies(log)
+    assert (
+        found.label == "with apt libfreetype-dev libpng-dev libcairo2-dev (FreeType, png.h, cairo not found)"
+    )
+    assert found.install_config["apt_packages"] == [
+        "libxml2-dev",
+        "libfreetype-dev",
+        "libpng-dev",
+        "libcairo2-dev",
+    ]
+    assert _remedies("fatal error: ft2build.h: No such file or directory\n", found.install_config) == []
+    assert _remedies("fatal error: swegym_unknown.h: No such file or directory\n") == []
+
+
 def test_the_loop_tries_what_a_failure_names_before_the_rest_of_the_list(tmp_path: Path) -> None:
     fixed = [Candidate("as drafted", RECIPE), Candidate("Python 3.9", {**RECIPE, "python": "3.9"})]
 
