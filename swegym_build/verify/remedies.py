@@ -144,7 +144,7 @@ _MISSING_LIBRARY = re.compile(
 LIBRARY_PACKAGES: dict[str, tuple[str, ...]] = {
     "ft2build.h": ("libfreetype-dev",),
     "freetype2": ("libfreetype-dev",),
-    "FreeType": ("libfreetype-dev",),
+    "FreeType": ("libfreetype-dev", "libpng-dev"),  # matplotlib < 3.3: FreeType, then libpng
     "png.h": ("libpng-dev",),
     "libpng": ("libpng-dev",),
     "zlib.h": ("zlib1g-dev",),
