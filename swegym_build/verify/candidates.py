@@ -7,7 +7,8 @@ thing the drafting facts at the environment commit support, so a failure points 
    commonest cause of a collection error is a test dependency that only an extra installs;
 2. each requirements file the tree has and the recipe does not install, added;
 3. the install mode: a project install made plain when it was editable, editable when plain;
-4. another Python the project allows and a provider has, nearest first (older on a tie);
+4. another Python the project allows and a provider has, nearest first (older on a tie): those
+   released by the commit's date, and the next newer one only;
 5. each extra of the install left out (an extra that does not install at the cut-off);
 6. the test command: `python -m pytest ...` as `pytest ...`, and the reverse.
 
@@ -30,6 +31,7 @@ from swegym_build.images.engine import inputs_digest
 from swegym_build.images.tiers import project_installs
 from swegym_build.pythons.provider import KNOWN_PYTHONS
 from swegym_build.specs.drafting.metadata import TEST_EXTRAS, declared_extras, requirement_files
+from swegym_build.specs.drafting.python import released_by
 from swegym_build.specs.drafting.snapshot import Snapshot
 from swegym_build.versions.python_choice import project_pythons
 
@@ -67,8 +69,14 @@ def read_facts(mirror: Path, commit: str, providable: Callable[[str], bool]) -> 
     have that Python (the build's provider chain)."""
     snap = Snapshot(mirror, commit)
     allowed = project_pythons(mirror, commit)
-    pythons = tuple(v for v in KNOWN_PYTHONS if allowed.allows(v) and providable(v))
-    return DraftFacts(tuple(declared_extras(snap)), tuple(requirement_files(snap.files)), pythons)
+    usable = [v for v in KNOWN_PYTHONS if allowed.allows(v) and providable(v)]
+    # A Python released after the commit is one its pins never met (no wheels of that era): only
+    # the nearest such is kept, for when the bases provide none as old as the commit.
+    released = [v for v in usable if released_by(v, snap.date)]
+    later = [v for v in usable if v not in released]
+    return DraftFacts(
+        tuple(declared_extras(snap)), tuple(requirement_files(snap.files)), tuple(released + later[:1])
+    )
 
 
 def candidates(first: dict[str, Any], facts: DraftFacts, first_label: str = AS_DRAFTED) -> list[Candidate]:

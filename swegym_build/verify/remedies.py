@@ -88,7 +88,7 @@ ReadFile = Callable[[str], "str | None"]
 # Part of a drafted verification's inputs: bump it when a cure or the loop's order changes, so a version
 # that failed with the older cures is tried again (a failure is otherwise reused, and an upgrade
 # would never reach it).
-CURES_REVISION = 7  # 7: a missing system library (header, pkg-config module) gets its Debian package
+CURES_REVISION = 8  # 7: a missing system library gets its Debian package; 8: no Python long after the commit
 
 
 class Tree(Protocol):

@@ -90,6 +90,18 @@ def test_candidates_follow_the_drafting_facts_in_a_fixed_order(tmp_path: Path) -
         assert len(changed) <= 1, changed
 
 
+def test_pythons_newer_than_the_commit_are_not_tried_beyond_the_next_one(tmp_path: Path) -> None:
+    # a 2021 project bounded only below (modin 0.9: `>=3.7.1`) met neither 3.13 nor 3.14
+    history = GitHistory(tmp_path / "old.git")
+    commit = history.commit({"setup.py": "from setuptools import setup\nsetup(python_requires='>=3.7.1')\n"},
+                            date="2021-03-01T00:00:00Z")  # fmt: skip
+    facts = read_facts(history.path, commit, lambda v: v in ("3.9", "3.11", "3.13", "3.14"))
+    assert facts.pythons == ("3.9", "3.11")  # 3.11 (2022): the nearest newer, should 3.9 fail
+    found = _labels(candidates({**RECIPE, "python": "3.9"}, facts))
+    assert "Python 3.11" in found and not any(label.startswith("Python 3.1") and label != "Python 3.11"
+                                              for label in found)  # fmt: skip
+
+
 def test_the_same_inputs_give_the_same_candidates(tmp_path: Path) -> None:
     one, commit_one = _history(tmp_path / "one.git")
     two, commit_two = _history(tmp_path / "two.git")

@@ -74,6 +74,13 @@ def choose_python(
     return providable
 
 
+def released_by(version: str, moment: datetime) -> bool:
+    """Whether CPython `version` was out at `moment` (an unknown version counts as out)."""
+    released = _RELEASED.get(version)
+    moment = moment if moment.tzinfo else moment.replace(tzinfo=timezone.utc)
+    return released is None or released <= moment
+
+
 def _python_for_date(moment: datetime, requires: str | None) -> str:
     """The newest Python settled by `moment`, kept within the bounds of `requires` when given."""
     settled = [v for v, released in _RELEASED.items() if (moment - released).days >= _SETTLE_DAYS]
