@@ -626,23 +626,23 @@ def _pinned_version(config: dict[str, Any], name: str, tree: Tree) -> str | None
 
 
 def _command_cure(config: dict[str, Any], log: str, _tree: Tree) -> Candidate | None:
-    missing = [next(name for name in m.groups() if name) for m in _MISSING_COMMAND.finditer(log)]
-    return _with_apt(config, missing, COMMAND_PACKAGES)
+    return _with_apt(config, _MISSING_COMMAND, log, COMMAND_PACKAGES)
 
 
 def _library_cure(config: dict[str, Any], log: str, _tree: Tree) -> Candidate | None:
-    missing = [next(name for name in m.groups() if name) for m in _MISSING_LIBRARY.finditer(log)]
-    return _with_apt(config, missing, LIBRARY_PACKAGES)
+    return _with_apt(config, _MISSING_LIBRARY, log, LIBRARY_PACKAGES)
 
 
 def _with_apt(
-    config: dict[str, Any], missing: list[str], packages: dict[str, tuple[str, ...]]
+    config: dict[str, Any], missing: re.Pattern[str], log: str, packages: dict[str, tuple[str, ...]]
 ) -> Candidate | None:
-    """The recipe with the apt packages that give what the log found missing (the known ones)."""
+    """The recipe with the apt packages that give what `missing` (one named group per way of
+    saying it) finds missing in the log, where `packages` knows them."""
+    found = [next(name for name in m.groups() if name) for m in missing.finditer(log)]
     have = list(config.get("apt_packages") or [])
     new: list[str] = []
     named: list[str] = []  # the missing things the new packages are for (not those already had)
-    for name in dict.fromkeys(missing):
+    for name in dict.fromkeys(found):
         added = [p for p in packages.get(name, ()) if p not in new and p not in have]
         new += added
         named += [name] if added else []
