@@ -7,22 +7,14 @@ from __future__ import annotations
 import docker
 import pytest
 
-from swegym_build.handoff import read_built, read_versioned
-from swegym_build.images.stage import run_build
-from swegym_build.jsonl import write_jsonl_atomically
-from swegym_build.pythons.uv_python import PythonDownloads
+from swegym_build.handoff import read_built
 from swegym_build.specs import load_spec_file
-from swegym_build.state import StateStore
-from swegym_build.verify.build_env import VerifyOptions
-from swegym_build.verify.loop import VerifyLimits
 from swegym_build.verify.records import read_verifications
-from swegym_build.versions.stage import PythonOptions, run_versions
 from swegym_build.workspace import Workspace
-from tests.versions.githistory import GitHistory, raw_row
+from tests.verify.worlds import as_test_user, attempts, build_drafted
 
 pytestmark = pytest.mark.docker
 REPO = "acme/glyphs"
-OFF = PythonDownloads("off")
 EXTENSION = """\
 #include <Python.h>
 #include <ft2build.h>
@@ -64,16 +56,7 @@ setup(
 @pytest.fixture(scope="module")
 def built(tmp_path_factory: pytest.TempPathFactory, docker_client: docker.DockerClient) -> Workspace:
     root = tmp_path_factory.mktemp("library")
-    (root / "no-specs").mkdir()
-    with pytest.MonkeyPatch.context() as patch:
-        patch.setenv("SWEGYM_SPECS_DIR", str(root / "no-specs"))
-        workspace = Workspace.resolve(root / "ws")
-        commit = GitHistory(workspace.mirror_dir(REPO)).commit(FILES, date="2024-09-01T10:00:00Z")
-        write_jsonl_atomically(workspace.raw_file(REPO), [raw_row(REPO, 1, commit, "2024-09-01")])
-        state = StateStore(workspace.state_db)
-        assert run_versions(workspace, state, python=PythonOptions("nearest", OFF)).outcomes == {"kept": 1}
-        summary = run_build(docker_client, workspace, state, read_versioned(workspace, None, None),
-                            downloads=OFF, verify=VerifyOptions(VerifyLimits(max_attempts=3)))  # fmt: skip
+    workspace, summary = build_drafted(root, docker_client, {REPO: (FILES, "2024-09-01")}, max_attempts=3)
     assert summary.outcomes == {"kept": 1}, summary.report.problems
     return workspace
 
@@ -81,15 +64,13 @@ def built(tmp_path_factory: pytest.TempPathFactory, docker_client: docker.Docker
 def test_the_missing_header_s_package_is_installed_and_the_tests_run(
     built: Workspace, docker_client: docker.DockerClient
 ) -> None:
+    tried = attempts(built, REPO)
+    assert tried[0] == ("as drafted", "env_build_failed")
+    assert tried[-1] == ("with apt libfreetype-dev (ft2build.h not found)", "verified")
     [record] = read_verifications(built, REPO).values()
-    labels = [(a.label, a.outcome) for a in record.attempts]
-    assert labels[0] == ("as drafted", "env_build_failed")
-    assert labels[-1] == ("with apt libfreetype-dev (ft2build.h not found)", "verified")
     assert record.recipe is not None and record.recipe["apt_packages"] == ["libfreetype-dev"]
     # the draft to copy into specs/ carries the package
     assert load_spec_file(built.draft_spec_file(REPO)).for_version("0.4").apt_packages == ("libfreetype-dev",)
     image = read_built(built)["acme__glyphs-1"].image
-    script = "cd /testbed && python -m pytest -q -p no:cacheprovider tests"
-    out = docker_client.containers.run(image, ["bash", "-c", script], network_mode="none", remove=True,
-                                       user="swegym").decode()  # fmt: skip
+    out = as_test_user(docker_client, image, "cd /testbed && python -m pytest -q -p no:cacheprovider tests")
     assert "1 passed" in out, out

@@ -35,18 +35,11 @@ from pathlib import Path
 import docker
 import pytest
 
-from swegym_build.handoff import read_built, read_versioned
-from swegym_build.images.stage import run_build
-from swegym_build.jsonl import write_jsonl_atomically
-from swegym_build.pythons.uv_python import PythonDownloads
+from swegym_build.handoff import read_built
 from swegym_build.specs import load_spec_file
-from swegym_build.state import StateStore
-from swegym_build.verify.build_env import VerifyOptions
-from swegym_build.verify.loop import VerifyLimits
 from swegym_build.verify.records import read_verifications
-from swegym_build.versions.stage import PythonOptions, run_versions
 from swegym_build.workspace import Workspace
-from tests.versions.githistory import GitHistory, raw_row
+from tests.verify.worlds import as_test_user, attempts, build_drafted
 
 pytestmark = pytest.mark.docker
 REPO, VINTAGE, PLUGGED, GPUISH = "acme/stubby", "acme/vintage", "acme/plugged", "acme/gpuish"
@@ -57,7 +50,6 @@ LEGACY, DEVPIN, URLPIN, OLDSPEC, CEXT = (
     "acme/oldspec",
     "acme/cext",
 )
-OFF = PythonDownloads("off")
 GONE = "swegym-build-withdrawn-stubs"  # no index has it
 # a dependency pinned to a checkout on a host the build cannot reach (nothing listens there)
 CHECKOUT = "git+http://127.0.0.1:9/benjaminp/six.git@1.16.0"
@@ -241,50 +233,22 @@ OLDSPEC_FILES = {
 
 @pytest.fixture(scope="module")
 def built(tmp_path_factory: pytest.TempPathFactory, docker_client: docker.DockerClient) -> Workspace:
-    root = tmp_path_factory.mktemp("remedies")
-    (root / "no-specs").mkdir()
-    with pytest.MonkeyPatch.context() as patch:
-        patch.setenv("SWEGYM_SPECS_DIR", str(root / "no-specs"))
-        workspace = Workspace.resolve(root / "ws")
-        base = GitHistory(workspace.mirror_dir(REPO)).commit(FILES, date="2024-05-01T10:00:00Z")
-        write_jsonl_atomically(workspace.raw_file(REPO), [raw_row(REPO, 1, base, "2024-05-01")])
-        old = GitHistory(workspace.mirror_dir(VINTAGE)).commit(VINTAGE_FILES, date="2022-06-01T10:00:00Z")
-        write_jsonl_atomically(workspace.raw_file(VINTAGE), [raw_row(VINTAGE, 1, old, "2022-06-01")])
-        plugged = GitHistory(workspace.mirror_dir(PLUGGED)).commit(PLUGGED_FILES, date="2022-08-20T10:00:00Z")
-        write_jsonl_atomically(workspace.raw_file(PLUGGED), [raw_row(PLUGGED, 1, plugged, "2022-08-20")])
-        gpuish = GitHistory(workspace.mirror_dir(GPUISH)).commit(GPUISH_FILES, date="2024-03-01T10:00:00Z")
-        write_jsonl_atomically(workspace.raw_file(GPUISH), [raw_row(GPUISH, 1, gpuish, "2024-03-01")])
-        legacy = GitHistory(workspace.mirror_dir(LEGACY)).commit(LEGACY_FILES, date="2024-09-01T10:00:00Z")
-        write_jsonl_atomically(workspace.raw_file(LEGACY), [raw_row(LEGACY, 1, legacy, "2024-09-01")])
-        devpin = GitHistory(workspace.mirror_dir(DEVPIN)).commit(DEVPIN_FILES, date="2024-09-01T10:00:00Z")
-        write_jsonl_atomically(workspace.raw_file(DEVPIN), [raw_row(DEVPIN, 1, devpin, "2024-09-01")])
-        urlpin = GitHistory(workspace.mirror_dir(URLPIN)).commit(URLPIN_FILES, date="2024-09-01T10:00:00Z")
-        write_jsonl_atomically(workspace.raw_file(URLPIN), [raw_row(URLPIN, 1, urlpin, "2024-09-01")])
-        oldspec = GitHistory(workspace.mirror_dir(OLDSPEC)).commit(OLDSPEC_FILES, date="2024-09-01T10:00:00Z")
-        write_jsonl_atomically(workspace.raw_file(OLDSPEC), [raw_row(OLDSPEC, 1, oldspec, "2024-09-01")])
-        cext = GitHistory(workspace.mirror_dir(CEXT)).commit(CEXT_FILES, date="2024-09-01T10:00:00Z")
-        write_jsonl_atomically(workspace.raw_file(CEXT), [raw_row(CEXT, 1, cext, "2024-09-01")])
-        state = StateStore(workspace.state_db)
-        versions = run_versions(workspace, state, python=PythonOptions("nearest", OFF))
-        assert versions.outcomes == {"kept": 9}
-        options = VerifyOptions(VerifyLimits(max_attempts=4))
-        summary = run_build(docker_client, workspace, state, read_versioned(workspace, None, None),
-                            downloads=OFF, verify=options)  # fmt: skip
+    worlds = {
+        REPO: (FILES, "2024-05-01"),
+        VINTAGE: (VINTAGE_FILES, "2022-06-01"),
+        PLUGGED: (PLUGGED_FILES, "2022-08-20"),
+        GPUISH: (GPUISH_FILES, "2024-03-01"),
+        LEGACY: (LEGACY_FILES, "2024-09-01"),
+        DEVPIN: (DEVPIN_FILES, "2024-09-01"),
+        URLPIN: (URLPIN_FILES, "2024-09-01"),
+        OLDSPEC: (OLDSPEC_FILES, "2024-09-01"),
+        CEXT: (CEXT_FILES, "2024-09-01"),
+    }
+    workspace, summary = build_drafted(
+        tmp_path_factory.mktemp("remedies"), docker_client, worlds, max_attempts=4
+    )
     assert summary.outcomes == {"kept": 9}, summary.report.problems
     return workspace
-
-
-def _attempts(built: Workspace, repo: str) -> list[tuple[str, str]]:
-    """The (label, outcome) of each attempt of the one version verified for `repo`."""
-    [record] = read_verifications(built, repo).values()
-    return [(a.label, a.outcome) for a in record.attempts]
-
-
-def _as_test_user(client: docker.DockerClient, image: str, script: str) -> str:
-    """What `script` prints in a container of `image`, run as the test user with no network."""
-    out: bytes = client.containers.run(image, ["bash", "-c", script], network_mode="none", remove=True,
-                                       user="swegym")  # fmt: skip
-    return out.decode()
 
 
 def test_each_failure_s_cure_is_tried_next_and_the_winner_recorded(built: Workspace) -> None:
@@ -310,7 +274,7 @@ def test_the_repository_s_requirements_file_is_not_edited_in_the_image(
         "cd /testbed && cat requirements-dev.txt && git status --porcelain && python -m pytest -q tests"
         " && python -c 'import six; print(six.__version__)'"  # the checkout's package, from the index
     )
-    out = _as_test_user(docker_client, image, script)
+    out = as_test_user(docker_client, image, script)
     assert out.startswith(REQUIREMENTS)
     assert ".swegym" not in out and "1 passed" in out
     assert out.rstrip().endswith("1.16.0")
@@ -328,7 +292,7 @@ def test_a_setuptools_warning_the_era_did_not_have_gets_the_era_s_setuptools(
     image = read_built(built)["acme__vintage-1"].image
     version = "python -c 'import setuptools; print(setuptools.__version__)'"
     script = f"cd /testbed && {version} && python -m pytest -q tests"
-    out = _as_test_user(docker_client, image, script)
+    out = as_test_user(docker_client, image, script)
     major = int(out.split()[0].split(".")[0])
     assert major < 67 and "1 passed" in out  # June 2022's setuptools (62), not the env's newest
 
@@ -346,7 +310,7 @@ def test_an_editable_finder_pytest_cannot_rewrite_gets_its_warning_ignored(
     command = load_spec_file(built.draft_spec_file(PLUGGED)).for_version("1.2").effective_test_cmd
     assert command.endswith(" -W ignore::pytest.PytestAssertRewriteWarning")
     image = read_built(built)["acme__plugged-1"].image
-    out = _as_test_user(docker_client, image, f"cd /testbed && {command} -q tests")
+    out = as_test_user(docker_client, image, f"cd /testbed && {command} -q tests")
     assert "1 passed" in out
 
 
@@ -377,7 +341,7 @@ def test_a_release_pip_refuses_for_its_metadata_is_installed_by_uv(
     recipe = load_spec_file(built.draft_spec_file(LEGACY)).for_version("1.1")
     assert all(step.startswith("uv pip install") for step in recipe.install)  # the draft to copy
     image = read_built(built)["acme__legacy-1"].image  # the instance tier installed the project by uv too
-    out = _as_test_user(docker_client, image, "cd /testbed && python -m pytest -q tests")
+    out = as_test_user(docker_client, image, "cd /testbed && python -m pytest -q tests")
     assert "1 passed" in out
 
 
@@ -385,27 +349,27 @@ def test_a_pin_of_the_project_s_own_extra_that_no_version_meets_is_overridden_by
     built: Workspace, docker_client: docker.DockerClient
 ) -> None:
     cure = "uv overriding six==1.16.0.dev3 with six==1.16.0 (pip: no such version; from devpin[tests])"
-    assert _attempts(built, DEVPIN) == [("as drafted", "env_build_failed"), (cure, "verified")]
+    assert attempts(built, DEVPIN) == [("as drafted", "env_build_failed"), (cure, "verified")]
     recipe = load_spec_file(built.draft_spec_file(DEVPIN)).for_version("2.0")  # the draft to copy
     assert dict(recipe.env) == {
         "UV_BUILD_CONSTRAINT": "/opt/swegym/constraints.txt",
         "UV_OVERRIDE": "/opt/swegym/overrides.txt",
     }
     image = read_built(built)["acme__devpin-1"].image  # the instance tier's install kept the override
-    out = _as_test_user(docker_client, image, "cd /testbed && python -m pytest -q tests")
+    out = as_test_user(docker_client, image, "cd /testbed && python -m pytest -q tests")
     assert "1 passed" in out
 
 
 def test_a_url_dependency_of_the_project_s_own_extra_on_a_host_out_of_reach_comes_from_the_index(
     built: Workspace, docker_client: docker.DockerClient
 ) -> None:
-    attempts = _attempts(built, URLPIN)
-    assert attempts == [
+    tried = attempts(built, URLPIN)
+    assert tried == [
         ("as drafted", "env_build_failed"),  # pip stops at the clone: no recipe line names the URL
         ("uv overriding six by the index's (127.0.0.1 unreachable)", "verified"),
     ]
     image = read_built(built)["acme__urlpin-1"].image
-    out = _as_test_user(
+    out = as_test_user(
         docker_client, image, "cat /opt/swegym/overrides.txt; cd /testbed && python -m pytest -q tests"
     )
     assert out.startswith("six\n") and "1 passed" in out
@@ -414,26 +378,26 @@ def test_a_url_dependency_of_the_project_s_own_extra_on_a_host_out_of_reach_come
 def test_a_build_refusing_a_legacy_specifier_gets_setuptools_65(
     built: Workspace, docker_client: docker.DockerClient
 ) -> None:
-    attempts = _attempts(built, OLDSPEC)
-    assert attempts == [
+    tried = attempts(built, OLDSPEC)
+    assert tried == [
         ("as drafted", "env_build_failed"),
         ("setuptools<66 (a build refused the legacy specifier '>=3.5.*')", "verified"),
     ]
     image = read_built(built)["acme__oldspec-1"].image
     version = "python -c 'import setuptools; print(setuptools.__version__)'"
     script = f"{version}; cd /testbed && python -m pytest -q tests"
-    out = _as_test_user(docker_client, image, script)
+    out = as_test_user(docker_client, image, script)
     assert out.startswith("65.") and "1 passed" in out
 
 
 def test_a_pinned_release_that_does_not_build_here_is_unpinned(
     built: Workspace, docker_client: docker.DockerClient
 ) -> None:
-    attempts = _attempts(built, CEXT)
-    assert attempts == [
+    tried = attempts(built, CEXT)
+    assert tried == [
         ("as drafted", "env_build_failed"),
         ("swegym_cext unpinned (swegym_cext==1.0 did not build)", "verified"),
     ]
     image = read_built(built)["acme__cext-1"].image
-    out = _as_test_user(docker_client, image, "python -m pip list 2>/dev/null | grep -i cext")
+    out = as_test_user(docker_client, image, "python -m pip list 2>/dev/null | grep -i cext")
     assert "1.1" in out.split()
