@@ -47,7 +47,9 @@ does not foresee fails the same way. Some failures name their own cure:
   (`moto==1.3.16`), else the name alone, which the cut-off bounds;
 - pytest cannot collect two test modules of one basename (`import file mismatch`: test folders
   without `__init__.py`, which a project's CI runs one at a time) -> the test command with
-  `--import-mode=importlib`, which imports each test file by its path.
+  `--import-mode=importlib`, which imports each test file by its path;
+- a collection log that names two or more of the cures above that change only the collection (the
+  test command, its plugins, `collect_ignore`) -> first the recipe with all of them at once.
 
 Only requirements the recipe itself names are changed: a `pip_packages` entry, an argument of a
 pip install command, or a line of a requirements file an install command passes with `-r` (a
@@ -88,7 +90,9 @@ ReadFile = Callable[[str], "str | None"]
 # Part of a drafted verification's inputs: bump it when a cure or the loop's order changes, so a version
 # that failed with the older cures is tried again (a failure is otherwise reused, and an upgrade
 # would never reach it).
-CURES_REVISION = 8  # 7: a missing system library gets its Debian package; 8: no Python long after the commit
+# 7: a missing system library gets its Debian package; 8: no Python long after the commit;
+# 9: the collection cures a log names, all in one recipe
+CURES_REVISION = 9
 
 
 class Tree(Protocol):
@@ -351,7 +355,7 @@ def remedies(failed: Candidate, log: str, tree: Tree) -> list[Candidate]:
     if cure is not None:
         # the install stopped on the network: taking what it fetched there from the index comes first
         return [cure]
-    cures = (
+    install_cures = (
         _metadata_cure,
         _pip_cure,
         _override_cure,
@@ -361,15 +365,27 @@ def remedies(failed: Candidate, log: str, tree: Tree) -> list[Candidate]:
         _library_cure,
         _module_cure,
         _setuptools_cure,
-        _editable_finder_cure,
         _crashed_plugin_cure,
-        _mark_cure,
-        _option_cure,
-        _import_mode_cure,
-        _ignore_cure,
     )
-    found = (cure(config, log, tree) for cure in cures)
-    return [candidate for candidate in found if candidate is not None]
+    found = [c for c in (cure(config, log, tree) for cure in install_cures) if c is not None]
+    collection = [c for c in (cure(config, log, tree) for cure in _COLLECTION_CURES) if c is not None]
+    if len(collection) > 1:
+        found.append(_combined(config, log, tree))
+    return found + collection
+
+
+def _combined(config: dict[str, Any], log: str, tree: Tree) -> Candidate:
+    """The recipe with every collection cure the log names, each applied to the one before's
+    recipe. Tried one at a time, each costs an attempt, and under a changed command the others'
+    errors may read otherwise (drafted modin 0.11: an import-file mismatch beside test modules
+    that need conda's pyarrow.gandiva)."""
+    labels = []
+    for cure in _COLLECTION_CURES:
+        found = cure(config, log, tree)
+        if found is not None:
+            config = found.install_config
+            labels.append(found.label)
+    return Candidate("; ".join(labels), config)
 
 
 def unreachable_host(log: str) -> str | None:
@@ -985,3 +1001,8 @@ def _filter(path: str, script: str, again: bool) -> str:
     if again:
         return f"sed -i -E {shlex.quote(script)} {copy}"
     return f"sed -E {shlex.quote(script)} {shlex.quote(path)} > {copy}"
+
+
+# the cures that change only how the tests are collected (the command, its plugins, what is left
+# out), each for its own error: one log can name several, and `_combined` applies them all
+_COLLECTION_CURES = (_editable_finder_cure, _mark_cure, _option_cure, _import_mode_cure, _ignore_cure)

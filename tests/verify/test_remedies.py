@@ -541,6 +541,16 @@ def _collection_log(*failing: tuple[str, str], tests: int = 40) -> str:
             f"{tests} tests collected, {len(failing)} errors in 2.10s\n")  # fmt: skip
 
 
+def _build_without_dbe(candidate: Candidate, log: Path, _left: float) -> str:
+    """A build function for which pip has no `dbe`."""
+    if "dbe" in candidate.install_config["pip_packages"]:
+        log.write_text(
+            "ERROR: Could not find a version that satisfies the requirement dbe (from versions: none)\n"
+        )
+        raise AttemptFailed("env_build_failed", "pip failed")
+    return candidate.label
+
+
 GPU_MODULE = "tests/gpu/test_cudf.py"
 GPU_TREE = {**FILES, **{f"tests/test_{n}.py": "" for n in range(7)}, GPU_MODULE: ""}
 
@@ -573,28 +583,22 @@ def test_test_modules_are_not_left_out_where_the_project_or_the_env_is_at_fault(
 
 
 def test_a_cure_whose_build_failed_is_not_tried_again_on_the_next_recipe(tmp_path: Path) -> None:
-    # modin 0.15 drafted: `No module named 'dbe'` and an import file mismatch in one collection;
-    # pip has no `dbe`, so after the import-mode cure the same module cure would fail again
+    # modin 0.15 drafted: `No module named 'dbe'` and an import file mismatch in one collection
+    # that counted no tests (so nothing is left out yet); pip has no `dbe`, so after the
+    # import-mode cure the same module cure would fail again
     mismatch = "ERROR collecting tests/test_0.py\nimport file mismatch:\nimported module 'test_0'\n"
     dbe = _collection_log((GPU_MODULE, "dbe"))
-
-    def build(candidate: Candidate, log: Path, _left: float) -> str:
-        if "dbe" in candidate.install_config["pip_packages"]:
-            log.write_text(
-                "ERROR: Could not find a version that satisfies the requirement dbe (from versions: none)\n"
-            )
-            raise AttemptFailed("env_build_failed", "pip failed")
-        return candidate.label
+    dbe_uncounted = _collection_log((GPU_MODULE, "dbe"), tests=0)
 
     def collect(env: str, candidate: Candidate, _log: Path) -> CollectionCheck:
         config = candidate.install_config
         if config.get("collect_ignore"):
             return CollectionCheck("collected", 40, 0, 0, "")
-        log = dbe if "importlib" in config["test_cmd"] else mismatch + dbe
+        log = dbe if "importlib" in config["test_cmd"] else mismatch + dbe_uncounted
         return CollectionCheck("collection_errors", 40, 2, 2, log)
 
-    record = verify_env("acme/frames", "0.15", "drafted", [Candidate("as drafted", RECIPE)], build, collect,
-                        tmp_path, VerifyLimits(6, 60),
+    record = verify_env("acme/frames", "0.15", "drafted", [Candidate("as drafted", RECIPE)],
+                        _build_without_dbe, collect, tmp_path, VerifyLimits(6, 60),
                         remedy=lambda c, log: remedies(c, log, Tree(GPU_TREE))).verification  # fmt: skip
     assert [(a.label.split(" (")[0], a.outcome) for a in record.attempts] == [
         ("as drafted", "collection_errors"),
@@ -602,6 +606,35 @@ def test_a_cure_whose_build_failed_is_not_tried_again_on_the_next_recipe(tmp_pat
         ("test command 'python -m pytest -rA --import-mode=importlib'", "collection_errors"),
         ("without 1 test module importing dbe", "verified"),  # not `dbe` from pip all over again
     ]
+
+
+def test_a_collection_naming_two_cures_gets_both_in_one_attempt(tmp_path: Path) -> None:
+    # drafted modin 0.11: two test modules of one basename beside one needing conda's gandiva; one
+    # at a time, each cure's attempt showed the other's error again and the attempts ran out
+    mismatch = "ERROR collecting tests/test_0.py\nimport file mismatch:\nimported module 'test_0'\n"
+    gandiva = _collection_log((GPU_MODULE, "dbe"))
+    collected: list[dict[str, Any]] = []
+
+    def collect(env: str, candidate: Candidate, _log: Path) -> CollectionCheck:
+        config = candidate.install_config
+        collected.append(config)
+        fixed_mismatch = "importlib" in config["test_cmd"]
+        fixed_gandiva = GPU_MODULE in (config.get("collect_ignore") or [])
+        if fixed_mismatch and fixed_gandiva:
+            return CollectionCheck("collected", 40, 0, 0, "")
+        log = ("" if fixed_mismatch else mismatch) + ("" if fixed_gandiva else gandiva)
+        return CollectionCheck("collection_errors", 40, 1, 1, log)
+
+    record = verify_env("acme/frames", "0.11", "drafted", [Candidate("as drafted", RECIPE)],
+                        _build_without_dbe, collect, tmp_path, VerifyLimits(6, 60),
+                        remedy=lambda c, log: remedies(c, log, Tree(GPU_TREE))).verification  # fmt: skip
+    assert [a.outcome for a in record.attempts] == ["collection_errors", "env_build_failed", "verified"]
+    assert record.attempts[1].label.startswith("with pip package dbe")  # installing it goes first
+    winner = record.attempts[2]
+    assert "--import-mode=importlib" in winner.label and "without 1 test module importing dbe" in winner.label
+    assert winner.recipe["collect_ignore"] == [GPU_MODULE]
+    assert winner.recipe["test_cmd"].endswith("--import-mode=importlib")
+    assert len(collected) == 2
 
 
 def test_a_module_the_packaging_files_name_only_in_a_path_is_still_a_package_to_add() -> None:
@@ -617,14 +650,6 @@ def test_the_next_candidate_of_the_list_passes_over_a_cure_whose_build_failed(tm
     # the next candidate of the list takes the one that built, not the first named
     fixed = [Candidate("as drafted", RECIPE), Candidate("Python 3.9", {**RECIPE, "python": "3.9"})]
 
-    def build(candidate: Candidate, log: Path, _left: float) -> str:
-        if "dbe" in candidate.install_config["pip_packages"]:
-            log.write_text(
-                "ERROR: Could not find a version that satisfies the requirement dbe (from versions: none)\n"
-            )
-            raise AttemptFailed("env_build_failed", "pip failed")
-        return candidate.label
-
     def collect(env: str, candidate: Candidate, _log: Path) -> CollectionCheck:
         config = candidate.install_config
         if not config.get("collect_ignore"):
@@ -634,7 +659,7 @@ def test_the_next_candidate_of_the_list_passes_over_a_cure_whose_build_failed(tm
         return CollectionCheck("collected", 40, 0, 0, "")
 
     cures = lambda c, log: remedies(c, log, Tree(GPU_TREE))  # noqa: E731
-    record = verify_env("acme/frames", "0.15", "drafted", fixed, build, collect, tmp_path,
+    record = verify_env("acme/frames", "0.15", "drafted", fixed, _build_without_dbe, collect, tmp_path,
                         VerifyLimits(6, 60), remedy=cures).verification  # fmt: skip
     ignore = "without 1 test module importing dbe"
     assert [(a.label.split(" (")[0], a.outcome) for a in record.attempts] == [
