@@ -35,6 +35,9 @@ does not foresee fails the same way. Some failures name their own cure:
   GPU library, an engine only conda builds) -> after the cure that installs it, the recipe with
   them in `collect_ignore`, when the rest of the tree collects tests and they are at most
   `IGNORABLE_SHARE` of its test modules (validate rejects an instance whose tests are there);
+  likewise a module that imports a name the project's own package defines only when such a
+  module imports (`cannot import name 'X' from 'pkg.sub'`), and, after the import-mode cure
+  below, the modules of an import file mismatch;
 - pip (24.1 and later) refuses a release whose metadata holds a legacy specifier (`Ignoring version
   2.1.0.dev26 of omegaconf since it has invalid metadata`: its `PyYAML>=5.1.*`), and then finds no
   version the pin allows -> the recipe's pip installs done by uv, which reads such metadata
@@ -91,7 +94,7 @@ ReadFile = Callable[[str], "str | None"]
 # that failed with the older cures is tried again (a failure is otherwise reused, and an upgrade
 # would never reach it).
 # 7: a missing system library gets its Debian package; 8: no Python long after the commit;
-# 9: the collection cures a log names, all in one recipe
+# 9: the collection cures a log names, all in one recipe; more modules left out
 CURES_REVISION = 9
 
 
@@ -181,6 +184,7 @@ LIBRARY_PACKAGES: dict[str, tuple[str, ...]] = {
     "zstd.h": ("libzstd-dev",),
 }
 _NO_MODULE = re.compile(r"ModuleNotFoundError: No module named '(?P<module>[\w.]+)'")
+_UNEXPORTED = re.compile(r"ImportError: cannot import name '(?P<name>\w+)' from '(?P<module>[\w.]+)'")
 # pytest's ERRORS part: a header per module it could not collect (at least one `_` a side), and
 # the `===` lines that start its summary
 _COLLECT_SECTION = re.compile(r"^_+ ERROR collecting (?P<path>\S+) _+$", re.MULTILINE)
@@ -355,7 +359,9 @@ def remedies(failed: Candidate, log: str, tree: Tree) -> list[Candidate]:
     if cure is not None:
         # the install stopped on the network: taking what it fetched there from the index comes first
         return [cure]
-    install_cures = (
+    # the install's cures, then the collection's: importlib's import mode keeps the modules of an
+    # import file mismatch, which the ignore cure leaves out
+    cures = (
         _metadata_cure,
         _pip_cure,
         _override_cure,
@@ -366,8 +372,9 @@ def remedies(failed: Candidate, log: str, tree: Tree) -> list[Candidate]:
         _module_cure,
         _setuptools_cure,
         _crashed_plugin_cure,
+        _import_mode_cure,
     )
-    found = [c for c in (cure(config, log, tree) for cure in install_cures) if c is not None]
+    found = [c for c in (cure(config, log, tree) for cure in cures) if c is not None]
     collection = [c for c in (cure(config, log, tree) for cure in _COLLECTION_CURES) if c is not None]
     if len(collection) > 1:
         found.append(_combined(config, log, tree))
@@ -376,9 +383,8 @@ def remedies(failed: Candidate, log: str, tree: Tree) -> list[Candidate]:
 
 def _combined(config: dict[str, Any], log: str, tree: Tree) -> Candidate:
     """The recipe with every collection cure the log names, each applied to the one before's
-    recipe. Tried one at a time, each costs an attempt, and under a changed command the others'
-    errors may read otherwise (drafted modin 0.11: an import-file mismatch beside test modules
-    that need conda's pyarrow.gandiva)."""
+    recipe: tried one at a time, each costs an attempt whose log shows the others' errors again
+    (an unknown mark beside a test module that needs a GPU library)."""
     labels = []
     for cure in _COLLECTION_CURES:
         found = cure(config, log, tree)
@@ -751,28 +757,44 @@ def _import_mode_cure(config: dict[str, Any], log: str, _tree: Tree) -> Candidat
 
 
 def _ignore_cure(config: dict[str, Any], log: str, tree: Tree) -> Candidate | None:
-    """Test modules that cannot import here, because they need a module that no file of the
-    project names (a GPU library, an engine built by conda only), left out of the collection
-    (`collect_ignore`) when the rest collects tests and they are a small share of the tree's."""
+    """Test modules that cannot be collected here, left out of the collection (`collect_ignore`)
+    when the rest collects tests and they are a small share of the tree's: those that need a
+    module no file of the project names (a GPU library, an engine built by conda only), or a name
+    the project's own package defines only when such a module imports (`cannot import name
+    'PyarrowQueryCompiler' from 'modin.core.storage_formats'`), and those whose basename pytest
+    imported already from another folder (`import file mismatch`, the other cure's alternative:
+    `--import-mode=importlib` fails test modules that import their package relatively)."""
     if count_tests(log) == 0:
         return None
     ignored: dict[str, str] = {}
     for path, body in _collection_errors(log):
-        missing = _NO_MODULE.search(body)
-        module = missing.group("module") if missing else None
-        if module and not _not_a_dependency(module, tree) and not _named_by_project(module, tree):
-            ignored[path] = module
+        why = _uncollectable(body, tree)
+        if why:
+            ignored[path] = why
     have = list(config.get("collect_ignore") or [])
     new = [path for path in ignored if path not in have]
     test_modules = [path for path in tree.files if path.endswith(".py") and is_test_path(path)]
     if not new or len(have) + len(new) > IGNORABLE_SHARE * len(test_modules):
         return None
-    modules = ", ".join(sorted(set(ignored.values())))
+    reasons = "; ".join(sorted({ignored[path] for path in new}))
     return Candidate(
-        f"without {len(new)} test module{'s' if len(new) > 1 else ''} importing {modules}"
-        " (in no requirement of the project)",
+        f"without {len(new)} test module{'s' if len(new) > 1 else ''} {reasons}",
         {**config, "collect_ignore": [*have, *new]},
     )
+
+
+def _uncollectable(body: str, tree: Tree) -> str | None:
+    """Why a collection error's module cannot be collected in any env of this recipe, or None."""
+    if "import file mismatch" in body:
+        return "whose basename was collected from another folder (import file mismatch)"
+    missing = _NO_MODULE.search(body)
+    module = missing.group("module") if missing else None
+    if module and not _not_a_dependency(module, tree) and not _named_by_project(module, tree):
+        return f"importing {module} (in no requirement of the project)"
+    unexported = _UNEXPORTED.search(body)
+    if unexported and _is_own(unexported.group("module"), tree):
+        return f"importing {unexported.group('name')} (undefined in {unexported.group('module')} here)"
+    return None
 
 
 def _collection_errors(log: str) -> list[tuple[str, str]]:
@@ -804,6 +826,12 @@ def _not_a_dependency(module: str, tree: Tree) -> bool:
     top = module.split(".")[0]
     if top in sys.stdlib_module_names and top not in MODULE_DISTRIBUTIONS:
         return True
+    return _is_own(module, tree)
+
+
+def _is_own(module: str, tree: Tree) -> bool:
+    """Whether `module` is of a package (or module) of the tree, at its top or under `src/`."""
+    top = module.split(".")[0]
     own = {top, f"{top}.py"}
     return any(path.split("/")[0] in own or path.split("/")[:2] == ["src", top] for path in tree.files)
 
@@ -1005,4 +1033,4 @@ def _filter(path: str, script: str, again: bool) -> str:
 
 # the cures that change only how the tests are collected (the command, its plugins, what is left
 # out), each for its own error: one log can name several, and `_combined` applies them all
-_COLLECTION_CURES = (_editable_finder_cure, _mark_cure, _option_cure, _import_mode_cure, _ignore_cure)
+_COLLECTION_CURES = (_editable_finder_cure, _mark_cure, _option_cure, _ignore_cure)
