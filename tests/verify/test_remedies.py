@@ -563,6 +563,10 @@ def test_an_import_file_mismatch_is_cured_by_import_mode_then_by_leaving_its_mod
     ]  # not test_2.py: a name the standard library lacks is no optional part of the project
     (_, left_out) = remedies(Candidate("as drafted", RECIPE), mismatch, tree)
     assert left_out.install_config["collect_ignore"] == ["tests/gpu/test_0.py", "tests/test_1.py"]
+    # a test module of a package that imports relatively: leaving out goes before import mode
+    relative = Tree({**tree, "tests/__init__.py": "", "tests/test_3.py": "from .helpers import frame\n"})
+    labels = [c.label for c in remedies(Candidate("as drafted", RECIPE), mismatch, relative)]
+    assert labels[0].startswith("without 2 test modules") and "--import-mode=importlib" in labels[1]
 
 
 def _build_without_dbe(candidate: Candidate, log: Path, _left: float) -> str:
