@@ -36,8 +36,9 @@ does not foresee fails the same way. Some failures name their own cure:
   them in `collect_ignore`, when the rest of the tree collects tests and they are at most
   `IGNORABLE_SHARE` of its test modules (validate rejects an instance whose tests are there);
   likewise a module that imports a name the project's own package defines only when such a
-  module imports (`cannot import name 'X' from 'pkg.sub'`), and, after the import-mode cure
-  below, the modules of an import file mismatch;
+  module imports (`cannot import name 'X' from 'pkg.sub'`), and the modules of an import file
+  mismatch: after the import-mode cure below, or before it when a test module of a package
+  imports relatively (which that mode fails before pytest 8.1);
 - pip (24.1 and later) refuses a release whose metadata holds a legacy specifier (`Ignoring version
   2.1.0.dev26 of omegaconf since it has invalid metadata`: its `PyYAML>=5.1.*`), and then finds no
   version the pin allows -> the recipe's pip installs done by uv, which reads such metadata
@@ -388,16 +389,13 @@ def remedies(failed: Candidate, log: str, tree: Tree) -> list[Candidate]:
 def _tests_import_relatively(tree: Tree) -> bool:
     """Whether a test module of a package (a folder with `__init__.py`) imports relatively."""
     files = set(tree.files)
-    for path in sorted(files):
-        in_package = f"{path.rpartition('/')[0]}/__init__.py" in files
-        if (
-            path.endswith(".py")
-            and is_test_path(path)
-            and in_package
-            and _RELATIVE_IMPORT.search(tree.read(path) or "")
-        ):
-            return True
-    return False
+    return any(
+        path.endswith(".py")
+        and is_test_path(path)
+        and f"{path.rpartition('/')[0]}/__init__.py" in files
+        and _RELATIVE_IMPORT.search(tree.read(path) or "")
+        for path in files
+    )
 
 
 def _combined(config: dict[str, Any], log: str, tree: Tree) -> Candidate:
